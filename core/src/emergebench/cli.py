@@ -1,0 +1,432 @@
+"""The ``emergebench`` command line. Plugins add commands through ``register_commands``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from . import __version__
+from .errors import UsageError
+from .plugins import get_manager
+from .records import GenerateConfig, RunResult
+from .retry import RetryPolicy
+from .runner import Runner, RunOptions, build_spec, validate_args
+
+DEFAULT_MODEL = "llamacpp/smollm2-135m"
+BUILTIN_COMMANDS = {"plugins", "install", "uninstall", "tasks", "models", "graders", "run", "demo"}
+
+
+def _echo_err(text: str) -> None:
+    click.echo(text, err=True)
+
+
+class PluginGroup(click.Group):
+    """Loads plugin commands only when a command name is looked up or listed; a plugin that fails
+    to add its commands is reported and the rest of the CLI keeps working."""
+
+    _plugins_added = False
+
+    def _add_plugin_commands(self) -> None:
+        if self._plugins_added:
+            return
+        self._plugins_added = True
+        manager = get_manager()
+        for _ in manager.call_guarded("register_commands", cli=self):
+            pass
+        manager.report_problems(_echo_err)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._add_plugin_commands()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in BUILTIN_COMMANDS:
+            self._add_plugin_commands()
+        return super().get_command(ctx, cmd_name)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UsageError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=PluginGroup)
+@click.version_option(__version__, package_name="emergebench-core", prog_name="emergebench")
+def cli() -> None:
+    """Evaluate emergent abilities of AI models with plugin benchmarks.
+
+    \b
+    Example:
+        emergebench run skill-mix -m llamacpp/smollm2-135m --grader-model llamacpp/smollm2-135m --limit 2
+    """
+
+
+def parse_pairs(pairs: tuple[str, ...], flag: str) -> dict[str, Any]:
+    """``key=value`` pairs; values are read as JSON when they parse (numbers, lists, true/false)."""
+    result: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{pair!r} is not key=value (e.g. {flag} limit=5)", param_hint=flag)
+        try:
+            value: Any = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        result[key.strip()] = value
+    return result
+
+
+def _table(rows: list[dict[str, Any]], columns: list[str], title: str | None = None) -> None:
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
+    Console().print(table)
+
+
+def _emit(rows: list[dict[str, Any]], columns: list[str], as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, default=str))
+    else:
+        _table(rows, columns)
+
+
+@cli.command()
+@click.option("--all", "show_all", is_flag=True, help="Include the built-in default plugins.")
+def plugins(show_all: bool) -> None:
+    """List installed plugins as JSON: name, distribution, version, hooks.
+
+    \b
+    Example:
+        emergebench plugins --all
+    """
+    manager = get_manager()
+    manager.load()
+    rows = []
+    for plugin in manager.pm.get_plugins():
+        name = manager.pm.get_name(plugin)
+        info = manager.infos.get(name)
+        if info is None or (info.builtin and not show_all):
+            continue
+        hooks = sorted(h.name for h in manager.pm.get_hookcallers(plugin) or [])
+        rows.append({"name": name, "distribution": info.distribution, "version": info.version, "hooks": hooks})
+    for problem in manager.problems:
+        rows.append({"name": problem.plugin, "distribution": problem.distribution, "error": problem.error})
+    click.echo(json.dumps(sorted(rows, key=lambda r: r["name"]), indent=2))
+
+
+def _pip(args: list[str]) -> None:
+    completed = subprocess.run([sys.executable, "-m", "pip", *args])
+    if completed.returncode != 0:
+        raise click.ClickException(f"pip {' '.join(args)} failed with exit code {completed.returncode}")
+
+
+@cli.command()
+@click.argument("packages", nargs=-1, required=True)
+@click.option("-U", "--upgrade", is_flag=True, help="Upgrade packages that are already installed.")
+@click.option("-e", "--editable", is_flag=True, help="Install a local folder in editable mode.")
+def install(packages: tuple[str, ...], upgrade: bool, editable: bool) -> None:
+    """Install plugin packages (names, wheels or folders) into emergebench's own environment.
+
+    \b
+    Example:
+        emergebench install emergebench-mars
+        emergebench install ./dist/emergebench_my_eval-0.1.0-py3-none-any.whl
+    """
+    args = ["install", *(["--upgrade"] if upgrade else [])]
+    args += ["-e", packages[0], *packages[1:]] if editable else list(packages)
+    _pip(args)
+
+
+@cli.command()
+@click.argument("packages", nargs=-1, required=True)
+@click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
+def uninstall(packages: tuple[str, ...], yes: bool) -> None:
+    """Uninstall plugin packages from emergebench's environment.
+
+    \b
+    Example:
+        emergebench uninstall emergebench-mars -y
+    """
+    _pip(["uninstall", *(["-y"] if yes else []), *packages])
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+def tasks(as_json: bool) -> None:
+    """List the tasks the installed plugins provide.
+
+    \b
+    Example:
+        emergebench tasks --json
+    """
+    manager = get_manager()
+    catalog = manager.catalog
+    manager.report_problems(_echo_err)
+    rows = [
+        {
+            "name": name,
+            "version": cls.version,
+            "plugin": cls.plugin,
+            "main_metric": cls.main_metric,
+            "args": ", ".join(cls.Args.model_fields),
+            "description": cls.description,
+        }
+        for name, cls in sorted(catalog.tasks.items())
+    ]
+    _emit(rows, ["name", "version", "plugin", "main_metric", "args", "description"], as_json)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+def models(as_json: bool) -> None:
+    """List model providers and the model ids they know (PROVIDER/NAME).
+
+    \b
+    Example:
+        emergebench models
+    """
+    manager = get_manager()
+    catalog = manager.catalog
+    manager.report_problems(_echo_err)
+    rows = [
+        {
+            "provider": prefix,
+            "plugin": provider.plugin,
+            "models": ", ".join(f"{prefix}/{n}" for n in provider.known) + (", ..." if provider.open_names else ""),
+            "options": ", ".join(provider.options_help),
+            "description": provider.description,
+        }
+        for prefix, provider in sorted(catalog.models.items())
+    ]
+    _emit(rows, ["provider", "plugin", "models", "options", "description"], as_json)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+def graders(as_json: bool) -> None:
+    """List graders (programmatic and model-graded).
+
+    \b
+    Example:
+        emergebench graders --json
+    """
+    manager = get_manager()
+    catalog = manager.catalog
+    manager.report_problems(_echo_err)
+    rows = [
+        {
+            "name": name,
+            "plugin": cls.plugin,
+            "model_graded": cls.needs_model,
+            "description": cls.description,
+        }
+        for name, cls in sorted(catalog.graders.items())
+    ]
+    _emit(rows, ["name", "plugin", "model_graded", "description"], as_json)
+
+
+def print_summary(result: RunResult, run_dir: Path) -> None:
+    console = Console()
+    console.print(
+        f"[bold]{result.task.name}[/] v{result.task.version} on [bold]{result.model.id}[/]: "
+        f"{result.status}, {result.n_samples}/{result.n_expected} samples, {result.n_errors} failed, "
+        f"{result.model_calls} model calls ({result.cached_calls} from cache)"
+    )
+    if result.errors:
+        for kind, count in sorted(result.errors.items(), key=lambda kv: -kv[1]):
+            console.print(f"  [red]{count} x {kind}[/]")
+    if result.metrics:
+        table = Table(show_header=True)
+        for column in ("metric", "group", "value", "stderr", "95% CI", "n"):
+            table.add_column(column)
+        for m in result.metrics:
+            ci = f"[{m.ci_low:.3f}, {m.ci_high:.3f}]" if m.ci_low is not None and m.ci_high is not None else ""
+            table.add_row(
+                m.name,
+                m.group or "",
+                "" if m.value is None else f"{m.value:.4f}",
+                "" if m.stderr is None else f"{m.stderr:.4f}",
+                ci,
+                str(m.n),
+            )
+        console.print(table)
+    console.print(f"run {result.run_id}: {run_dir}")
+
+
+def _run_one(
+    task: str,
+    model: str,
+    *,
+    options: RunOptions,
+    **spec_kwargs: Any,
+) -> RunResult:
+    spec = build_spec(task, model, **spec_kwargs)
+    runner = Runner(spec, options)
+    try:
+        result = asyncio.run(runner.run())
+    except KeyboardInterrupt:
+        result = getattr(runner, "result", None)
+        if result is not None:
+            _echo_err(f"Interrupted: {result.n_samples} finished samples kept in run {result.run_id}; "
+                      "re-run the same command (or add --resume) to continue.")
+        raise SystemExit(130) from None
+    print_summary(result, (options.runs_dir or _runs_dir()) / result.run_id)
+    return result
+
+
+def _runs_dir() -> Path:
+    from .paths import runs_dir
+
+    return runs_dir()
+
+
+def run_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Options shared by ``run`` and ``demo``."""
+    for decorator in reversed(
+        [
+            click.option("--max-concurrency", "-c", default=8, show_default=True, type=click.IntRange(1, 4096),
+                         help="Model calls (and samples) in flight at once."),
+            click.option("--no-cache", is_flag=True, help="Do not reuse cached model calls (answers are still cached)."),
+            click.option("--max-retries", default=6, show_default=True, type=click.IntRange(1, 100),
+                         help="Attempts per model call on rate limits, 5xx, timeouts."),
+            click.option("--timeout", default=300.0, show_default=True, type=float,
+                         help="Seconds before a model call counts as stalled and is retried."),
+            click.option("--contributor", envvar="EMERGEBENCH_CONTRIBUTOR", default=None,
+                         help="Your name, recorded in provenance when results are pooled."),
+        ]
+    ):
+        f = decorator(f)
+    return f
+
+
+def _options(max_concurrency: int, no_cache: bool, max_retries: int, timeout: float, contributor: str | None,
+             resume: bool = False, fresh: bool = False) -> RunOptions:
+    return RunOptions(
+        max_concurrency=max_concurrency,
+        use_cache=not no_cache,
+        resume=resume,
+        fresh=fresh,
+        retry=RetryPolicy(max_attempts=max_retries, timeout_s=timeout),
+        contributor=contributor,
+    )
+
+
+@cli.command()
+@click.argument("task_names", metavar="TASK...", nargs=-1, required=True)
+@click.option("-m", "--model", required=True, help="Model id PROVIDER/NAME, e.g. llamacpp/smollm2-135m.")
+@click.option("--grader-model", default=None, help="Judge model id for model-graded tasks and graders.")
+@click.option("--grader", default=None, help="Grader name (defaults to the task's own).")
+@click.option("-T", "task_args", multiple=True, help="Task option key=value (JSON values accepted).")
+@click.option("-M", "model_args", multiple=True, help="Model option key=value.")
+@click.option("-J", "grader_model_args", multiple=True, help="Judge model option key=value.")
+@click.option("-G", "generate_args", multiple=True,
+              help="Generation setting key=value: temperature, top_p, max_tokens, seed, stop.")
+@click.option("--limit", type=int, default=None, help="Run at most N samples (the task decides which).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for sampling and the task's randomness.")
+@click.option("--epochs", type=int, default=1, show_default=True, help="Repeat every sample this many times.")
+@click.option("--resume", is_flag=True, help="Require an unfinished run of this spec and continue it.")
+@click.option("--fresh", is_flag=True, help="Start a new run even if an unfinished one of this spec exists.")
+@run_options
+def run(
+    task_names: tuple[str, ...],
+    model: str,
+    grader_model: str | None,
+    grader: str | None,
+    task_args: tuple[str, ...],
+    model_args: tuple[str, ...],
+    grader_model_args: tuple[str, ...],
+    generate_args: tuple[str, ...],
+    limit: int | None,
+    seed: int,
+    epochs: int,
+    resume: bool,
+    fresh: bool,
+    **opts: Any,
+) -> None:
+    """Run one or more tasks against a model. Re-running the same command resumes an unfinished
+    run of the same spec; cached model calls make completed work free.
+
+    \b
+    Examples:
+        emergebench run mars/event -m openai/gpt-4o-mini --limit 200
+        emergebench run skill-mix -m llamacpp/smollm2-135m --grader-model openai/gpt-4o -T k=2,3
+    """
+    if resume and fresh:
+        raise click.UsageError("--resume and --fresh contradict each other; pick one")
+    generate = validate_args(GenerateConfig, parse_pairs(generate_args, "-G"), "-G generation settings")
+    options = _options(resume=resume, fresh=fresh, **opts)
+    for task in task_names:
+        _run_one(
+            task,
+            model,
+            options=options,
+            task_args=parse_pairs(task_args, "-T"),
+            model_args=parse_pairs(model_args, "-M"),
+            generate=generate,
+            grader=grader,
+            grader_model=grader_model,
+            grader_model_args=parse_pairs(grader_model_args, "-J"),
+            seed=seed,
+            limit=limit,
+            epochs=epochs,
+        )
+
+
+@cli.command()
+@click.option("-m", "--model", default=DEFAULT_MODEL, show_default=True, help="Model to evaluate.")
+@click.option("--grader-model", default=None, help="Judge model (defaults to --model).")
+@click.option("--limit", type=int, default=None, help="Override each task's small demo size.")
+@click.option("--task", "only", multiple=True, help="Only these tasks (repeatable).")
+@run_options
+@click.pass_context
+def demo(ctx: click.Context, model: str, grader_model: str | None, limit: int | None, only: tuple[str, ...],
+         **opts: Any) -> None:
+    """Run every installed benchmark at a small size on the embedded offline model, then print
+    the leaderboard (when the registry plugin is installed).
+
+    \b
+    Example:
+        emergebench demo
+    """
+    catalog = get_manager().catalog
+    names = [n for n, cls in sorted(catalog.tasks.items()) if cls.demo_args is not None and (not only or n in only)]
+    if not names:
+        raise click.ClickException("no installed task offers a demo; install a benchmark plugin first")
+    options = _options(**opts)
+    failures = []
+    for name in names:
+        cls = catalog.tasks[name]
+        try:
+            _run_one(
+                name,
+                model,
+                options=options,
+                task_args=dict(cls.demo_args or {}),
+                grader_model=grader_model or model,
+                limit=limit or cls.demo_limit,
+            )
+        except (UsageError, click.ClickException) as exc:
+            failures.append(f"{name}: {exc}")
+            _echo_err(f"Error in {name}: {exc}")
+    click.echo(f"Runs are in {_runs_dir()}")
+    leaderboard = cli.get_command(ctx, "leaderboard")
+    if leaderboard is not None:
+        ctx.invoke(leaderboard)
+    if failures:
+        raise click.ClickException(f"{len(failures)} demo task(s) failed: " + "; ".join(failures))
+
+
+def main() -> None:
+    cli(prog_name="emergebench")

@@ -1,0 +1,230 @@
+"""What a task's ``solve`` sees: the sample, seeded randomness, and model handles that cache,
+retry and record every call."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import hashlib
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
+
+from .cache import CallCache
+from .errors import UsageError
+from .grader import Grader
+from .model import Model, ModelError, TransientModelError
+from .records import GenerateConfig, Message, ModelCall, ModelOutput, Sample, content_hash
+from .retry import RetryPolicy
+
+current_context: contextvars.ContextVar[SolveContext | None] = contextvars.ContextVar(
+    "emergebench_current_context", default=None
+)
+
+
+@dataclass
+class CallStats:
+    calls: int = 0
+    cached: int = 0
+    attempts: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+@dataclass
+class RunServices:
+    """Shared by every call of a run: cache, call concurrency bound, retry policy, counters."""
+
+    cache: CallCache | None
+    read_cache: bool
+    call_slots: asyncio.Semaphore
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    stats: CallStats = field(default_factory=CallStats)
+    model_resolver: Callable[[str, dict[str, Any]], Model] | None = None
+
+
+def sample_seed(run_seed: int, sample_id: str, epoch: int) -> int:
+    digest = hashlib.sha256(f"{run_seed}:{sample_id}:{epoch}".encode()).digest()
+    return int.from_bytes(digest[:4], "big")
+
+
+class ModelHandle:
+    """A model as a task uses it. Every call is cached by content, retried when transient, and
+    appended to the sample's call records (cache hits too, marked ``cached``)."""
+
+    def __init__(
+        self,
+        model: Model,
+        *,
+        role: str,
+        services: RunServices,
+        records: list[ModelCall],
+        run_seed: int,
+        epoch: int,
+        override: GenerateConfig | None = None,
+    ) -> None:
+        self.model = model
+        self.role = role
+        self.services = services
+        self.records = records
+        self.run_seed = run_seed
+        self.epoch = epoch
+        self.override = override
+
+    @property
+    def id(self) -> str:
+        return self.model.model_id
+
+    @property
+    def supports_logprobs(self) -> bool:
+        return self.model.supports_logprobs
+
+    @property
+    def supports_json_schema(self) -> bool:
+        return self.model.supports_json_schema
+
+    def cache_key(self, messages: list[Message], config: GenerateConfig, salt: str | None) -> str:
+        return content_hash(
+            {
+                "model": self.model.identity(),
+                "messages": [m.model_dump() for m in messages],
+                "config": config.model_dump(exclude_none=True),
+                "seed": self.run_seed,
+                "epoch": self.epoch,
+                "salt": salt,
+            }
+        )
+
+    async def generate(
+        self,
+        messages: list[Message] | str,
+        config: GenerateConfig | None = None,
+        *,
+        cache_salt: str | None = None,
+        role: str | None = None,
+    ) -> ModelOutput:
+        """Call the model. ``cache_salt`` tells apart calls that are meant to differ even with the
+        same messages (e.g. the 2nd of 3 generation rounds)."""
+        if isinstance(messages, str):
+            messages = [Message(role="user", content=messages)]
+        final = (config or GenerateConfig()).merged(self.override)
+        key = self.cache_key(messages, final, cache_salt)
+        record = ModelCall(
+            model=self.model.model_id, role=role or self.role, messages=messages, config=final, cache_key=key
+        )
+        stats = self.services.stats
+        cache = self.services.cache
+        if cache is not None and self.services.read_cache:
+            hit = cache.get(key)
+            if hit is not None:
+                stats.cached += 1
+                self._finish(record, hit, cached=True, latency=0.0, attempts=0)
+                return hit
+        started = time.perf_counter()
+        attempts = 0
+        try:
+            retrying = AsyncRetrying(
+                retry=retry_if_exception_type(TransientModelError),
+                wait=self.services.retry.wait(),
+                stop=stop_after_attempt(self.services.retry.max_attempts),
+                reraise=True,
+            )
+            async for attempt in retrying:
+                with attempt:
+                    attempts += 1
+                    stats.attempts += 1
+                    output = await self._attempt(messages, final)
+        except ModelError as exc:
+            record.error = f"{type(exc).__name__}: {exc}"
+            record.attempts = attempts
+            record.latency_s = time.perf_counter() - started
+            self.records.append(record)
+            raise
+        stats.calls += 1
+        if cache is not None:
+            cache.put(key, output)
+        self._finish(record, output, cached=False, latency=time.perf_counter() - started, attempts=attempts)
+        return output
+
+    async def _attempt(self, messages: list[Message], config: GenerateConfig) -> ModelOutput:
+        timeout = self.services.retry.timeout_s
+        async with self.services.call_slots:
+            try:
+                return await asyncio.wait_for(self.model.generate(messages, config), timeout)
+            except TimeoutError as exc:
+                raise TransientModelError(f"no answer within {timeout} s (timeout)") from exc
+
+    def _finish(self, record: ModelCall, output: ModelOutput, *, cached: bool, latency: float, attempts: int) -> None:
+        record.output = output.text
+        record.usage = output.usage
+        record.logprobs = output.logprobs
+        record.finish_reason = output.finish_reason
+        record.cached = cached
+        record.latency_s = latency
+        record.attempts = attempts
+        self.services.stats.input_tokens += output.usage.input_tokens
+        self.services.stats.output_tokens += output.usage.output_tokens
+        self.records.append(record)
+
+
+class SolveContext:
+    """Per (sample, epoch): models, grader, seeded RNG, and a place for call records."""
+
+    def __init__(
+        self,
+        *,
+        sample: Sample,
+        epoch: int,
+        run_seed: int,
+        services: RunServices,
+        subject: Model,
+        grader_model: Model | None,
+        grader: Grader | None,
+        override: GenerateConfig | None,
+    ) -> None:
+        self.sample = sample
+        self.epoch = epoch
+        self.run_seed = run_seed
+        self.seed = sample_seed(run_seed, sample.id, epoch)
+        self.rng = random.Random(self.seed)
+        self.services = services
+        self.calls: list[ModelCall] = []
+        self.state: dict[str, Any] = {}
+        self.grader = grader
+        self.model = self._handle(subject, "subject", override)
+        self.grader_model = self._handle(grader_model, "grader", None) if grader_model else None
+        self._extra: dict[tuple[str, str], ModelHandle] = {}
+
+    def _handle(self, model: Model, role: str, override: GenerateConfig | None) -> ModelHandle:
+        return ModelHandle(
+            model,
+            role=role,
+            services=self.services,
+            records=self.calls,
+            run_seed=self.run_seed,
+            epoch=self.epoch,
+            override=override,
+        )
+
+    def grader_model_or_fail(self) -> ModelHandle:
+        if self.grader_model is None:
+            raise UsageError("this task is model-graded: choose a judge with --grader-model MODEL")
+        return self.grader_model
+
+    def get_model(self, model_id: str, role: str, **options: Any) -> ModelHandle:
+        """Another model for a task-specific role (e.g. BoxingGym's novice), recorded like the rest."""
+        key = (model_id, role)
+        if key not in self._extra:
+            if self.services.model_resolver is None:
+                raise UsageError("no model resolver is configured for this run")
+            model = self.services.model_resolver(model_id, options)
+            self._extra[key] = self._handle(model, role, None)
+        return self._extra[key]
+
+    def with_model(self, handle: ModelHandle, role: str) -> ModelHandle:
+        """The same model under another role name (e.g. 'novice' played by the subject)."""
+        return self._handle(handle.model, role, handle.override)

@@ -1,0 +1,41 @@
+"""Hook specifications. Each hook receives a ``register`` callback (simonw/llm style) so the core
+validates, namespaces and de-duplicates what plugins contribute."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("emergebench")
+hookimpl = pluggy.HookimplMarker("emergebench")
+
+
+@hookspec
+def register_tasks(register: Any) -> None:
+    """Register Task subclasses: ``register(MyTask)``."""
+
+
+@hookspec
+def register_models(register: Any) -> None:
+    """Register model providers: ``register(ModelProvider(prefix, factory, ...))``."""
+
+
+@hookspec
+def register_graders(register: Any) -> None:
+    """Register Grader subclasses: ``register(MyGrader)``."""
+
+
+@hookspec
+def register_commands(cli: Any) -> None:
+    """Add click commands or groups to the ``emergebench`` CLI."""
+
+
+@hookspec
+def on_run_finished(result: Any, run_dir: Path) -> None:
+    """Called once when a run ends, complete or not, with its RunResult and journal folder.
+
+    The registry plugin ingests the run here; a failure in one implementation is reported and
+    never loses the run, whose journal stays on disk.
+    """

@@ -1,0 +1,356 @@
+"""The async runner: expands a RunSpec into (sample, epoch) jobs, runs them with bounded
+concurrency, journals each as it finishes, resumes killed runs and aggregates metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import platform
+import secrets
+import sys
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from . import __version__, paths
+from .cache import CallCache
+from .context import RunServices, SolveContext, current_context
+from .errors import UsageError
+from .grader import Grader
+from .journal import RESULT_FILE, SPEC_FILE, Journal, find_resumable, iter_journal, write_json_atomic
+from .model import Model
+from .plugins import PluginManager, get_manager
+from .progress import RunProgress
+from .records import (
+    GenerateConfig,
+    Provenance,
+    RunResult,
+    RunSpec,
+    Sample,
+    SampleResult,
+    SampleScore,
+    utcnow,
+)
+from .retry import RetryPolicy
+from .task import Task
+
+
+@dataclass
+class RunOptions:
+    """How a run goes; none of this changes what it computes, so none of it is in the spec id."""
+
+    max_concurrency: int = 8
+    use_cache: bool = True
+    resume: bool = False
+    fresh: bool = False
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    progress: bool | None = None
+    contributor: str | None = None
+    runs_dir: Path | None = None
+    cache_path: Path | None = None
+
+
+def validate_args(model: type[BaseModel], values: dict[str, Any], what: str) -> BaseModel:
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err["loc"]) or "(all)"
+            given = err.get("input")
+            shown = f" (got {given!r})" if err["type"] != "missing" and not isinstance(given, dict) else ""
+            problems.append(f"{loc}: {err['msg']}{shown}")
+        fields = ", ".join(model.model_fields) or "none"
+        raise UsageError(f"invalid {what}: " + "; ".join(problems) + f". Accepted keys: {fields}.") from None
+
+
+def build_spec(
+    task: str,
+    model: str,
+    *,
+    task_args: dict[str, Any] | None = None,
+    model_args: dict[str, Any] | None = None,
+    generate: GenerateConfig | None = None,
+    grader: str | None = None,
+    grader_model: str | None = None,
+    grader_model_args: dict[str, Any] | None = None,
+    seed: int = 0,
+    limit: int | None = None,
+    epochs: int = 1,
+    manager: PluginManager | None = None,
+) -> RunSpec:
+    """Validate user input against the catalog and produce the canonical spec (defaults filled in,
+    so ``-T k=3`` and the default ``k=3`` share one spec id)."""
+    catalog = (manager or get_manager()).catalog
+    task_cls = catalog.task(task)
+    args = validate_args(task_cls.Args, task_args or {}, f"-T options for task {task!r}")
+    catalog.provider_for(model)
+    if grader_model:
+        catalog.provider_for(grader_model)
+    if grader:
+        catalog.grader(grader)
+    if limit is not None and limit < 1:
+        raise UsageError(f"--limit must be at least 1, got {limit}")
+    if epochs < 1:
+        raise UsageError(f"--epochs must be at least 1, got {epochs}")
+    return RunSpec(
+        task=task,
+        task_version=task_cls.version,
+        task_args=args.model_dump(mode="json"),
+        model=model,
+        model_args=model_args or {},
+        generate=generate or GenerateConfig(),
+        grader=grader or task_cls.default_grader,
+        grader_model=grader_model,
+        grader_model_args=grader_model_args or {},
+        seed=seed,
+        limit=limit,
+        epochs=epochs,
+    )
+
+
+def resolve_model(manager: PluginManager, model_id: str, options: dict[str, Any]) -> Model:
+    provider, name = manager.catalog.provider_for(model_id)
+    try:
+        return provider.factory(name, dict(options))
+    except UsageError:
+        raise
+    except (ValueError, TypeError, FileNotFoundError) as exc:
+        raise UsageError(f"cannot load model {model_id!r}: {exc}") from exc
+
+
+class Runner:
+    def __init__(self, spec: RunSpec, options: RunOptions | None = None, manager: PluginManager | None = None):
+        self.spec = spec
+        self.options = options or RunOptions()
+        self.manager = manager or get_manager()
+        self.on_progress: Callable[[SampleResult], None] | None = None
+
+    def _task(self) -> Task:
+        task_cls = self.manager.catalog.task(self.spec.task)
+        if task_cls.version != self.spec.task_version:
+            raise UsageError(
+                f"task {self.spec.task!r} is version {task_cls.version} here but the spec asks for "
+                f"{self.spec.task_version}; install that version of its plugin or start a new run"
+            )
+        args = validate_args(task_cls.Args, self.spec.task_args, f"-T options for task {self.spec.task!r}")
+        return task_cls(args)
+
+    def _grader(self) -> Grader | None:
+        if not self.spec.grader:
+            return None
+        grader_cls = self.manager.catalog.grader(self.spec.grader)
+        return grader_cls()
+
+    def _run_dir(self, runs_dir: Path) -> tuple[str, Path, bool]:
+        spec_id = self.spec.spec_id
+        if not self.options.fresh:
+            found = find_resumable(runs_dir, spec_id)
+            if found is not None:
+                return found.name, found, True
+        if self.options.resume:
+            raise UsageError(
+                f"--resume: no unfinished run of this spec ({spec_id}) in {runs_dir}; "
+                "drop --resume to start a new run"
+            )
+        run_id = f"{spec_id}-{utcnow().strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(2)}"
+        return run_id, runs_dir / run_id, False
+
+    def provenance(self, task: Task) -> Provenance:
+        versions = self.manager.plugin_versions()
+        versions.update({f"task:{k}": str(v) for k, v in task.provenance().items()})
+        return Provenance(
+            emergebench_version=__version__,
+            plugin_versions=versions,
+            python=sys.version.split()[0],
+            platform=platform.platform(),
+            contributor=self.options.contributor,
+        )
+
+    async def run(self) -> RunResult:
+        spec, options = self.spec, self.options
+        task = self._task()
+        grader = self._grader()
+        subject = resolve_model(self.manager, spec.model, spec.model_args)
+        grader_model = (
+            resolve_model(self.manager, spec.grader_model, spec.grader_model_args) if spec.grader_model else None
+        )
+        if grader is not None and grader.needs_model and grader_model is None:
+            raise UsageError(f"grader {grader.name!r} is model-graded: choose a judge with --grader-model MODEL")
+        samples = task.select(list(task.dataset(spec.seed)), spec.limit, spec.seed)
+        ids = [s.id for s in samples]
+        if len(set(ids)) != len(ids):
+            dupes = [i for i, c in Counter(ids).items() if c > 1][:5]
+            raise UsageError(f"task {spec.task!r} produced duplicate sample ids: {dupes}")
+
+        runs_dir = options.runs_dir or paths.runs_dir()
+        run_id, run_dir, resuming = self._run_dir(runs_dir)
+        self.run_id = run_id
+        journal = Journal(run_dir)
+        journal.open()
+        if not (run_dir / SPEC_FILE).exists():
+            write_json_atomic(run_dir / SPEC_FILE, spec.model_dump_json(indent=2))
+        done = {r.key: r for r in iter_journal(journal.path)}
+        jobs = [(s, e) for e in range(spec.epochs) for s in samples if (s.id, e) not in done]
+
+        # --no-cache skips reading; answers are still written so later runs can reuse them.
+        cache = CallCache(options.cache_path or paths.cache_path())
+        services = RunServices(
+            cache=cache,
+            read_cache=options.use_cache,
+            call_slots=asyncio.Semaphore(options.max_concurrency),
+            retry=options.retry,
+            model_resolver=lambda mid, opts: resolve_model(self.manager, mid, opts),
+        )
+        started = utcnow()
+        result = RunResult(
+            run_id=run_id,
+            spec_id=spec.spec_id,
+            spec=spec,
+            status="running",
+            task=task.info(),
+            model=subject.info,
+            grader_model=grader_model.info if grader_model else None,
+            n_expected=len(samples) * spec.epochs,
+            started_at=started,
+            provenance=self.provenance(task),
+        )
+        write_json_atomic(run_dir / RESULT_FILE, result.model_dump_json(indent=2))
+        progress = RunProgress(
+            total=result.n_expected, done=len(done), enabled=options.progress, label=spec.task, resuming=resuming
+        )
+        status = "complete"
+        try:
+            with progress:
+                await self._run_jobs(jobs, task, grader, subject, grader_model, services, journal, progress)
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            status = "interrupted"
+            raise
+        finally:
+            journal.close()
+            final = self._finish(result, task, journal, status, services)
+            for model in (subject, grader_model):
+                if model is not None:
+                    await model.aclose()
+            if cache is not None:
+                cache.close()
+            self._notify(final, run_dir)
+            self.result = final
+        return final
+
+    async def _run_jobs(
+        self,
+        jobs: list[tuple[Sample, int]],
+        task: Task,
+        grader: Grader | None,
+        subject: Model,
+        grader_model: Model | None,
+        services: RunServices,
+        journal: Journal,
+        progress: RunProgress,
+    ) -> None:
+        queue = iter(jobs)
+
+        async def worker() -> None:
+            for sample, epoch in queue:
+                result = await self._solve_one(task, sample, epoch, grader, subject, grader_model, services)
+                journal.append(result)
+                progress.advance(failed=result.error is not None)
+                if self.on_progress is not None:
+                    self.on_progress(result)
+
+        workers = [asyncio.ensure_future(worker()) for _ in range(max(1, min(self.options.max_concurrency, len(jobs))))]
+        try:
+            await asyncio.gather(*workers)
+        finally:
+            for w in workers:
+                w.cancel()
+
+    async def _solve_one(
+        self,
+        task: Task,
+        sample: Sample,
+        epoch: int,
+        grader: Grader | None,
+        subject: Model,
+        grader_model: Model | None,
+        services: RunServices,
+    ) -> SampleResult:
+        ctx = SolveContext(
+            sample=sample,
+            epoch=epoch,
+            run_seed=self.spec.seed,
+            services=services,
+            subject=subject,
+            grader_model=grader_model,
+            grader=grader,
+            override=self.spec.generate,
+        )
+        token = current_context.set(ctx)
+        started = utcnow()
+        error = error_type = None
+        score = SampleScore()
+        try:
+            score = await task.solve(sample, ctx)
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # one failing sample never stops the run
+            error_type = type(exc).__name__
+            error = f"{error_type}: {exc}"
+        finally:
+            current_context.reset(token)
+        return SampleResult(
+            run_id=self.run_id,
+            sample_id=sample.id,
+            epoch=epoch,
+            input=sample.input,
+            target=sample.target,
+            answer=score.answer,
+            scores=score.scores,
+            error=error,
+            error_type=error_type,
+            calls=ctx.calls,
+            metadata=score.metadata,
+            started_at=started,
+            finished_at=utcnow(),
+        )
+
+    def _finish(self, result: RunResult, task: Task, journal: Journal, status: str, services: RunServices) -> RunResult:
+        results = list(iter_journal(journal.path))
+        errors = Counter(r.error_type or "Error" for r in results if r.error is not None)
+        try:
+            metrics = task.metrics(results)
+        except Exception as exc:
+            metrics = []
+            errors[f"metrics failed: {type(exc).__name__}: {exc}"] += 1
+        if status == "complete" and len(results) < result.n_expected:
+            status = "partial"
+        calls = [c for r in results for c in r.calls]
+        final = result.model_copy(
+            update={
+                "status": status,
+                "metrics": metrics,
+                "n_samples": len(results),
+                "n_errors": sum(1 for r in results if r.error is not None),
+                "errors": dict(errors),
+                "model_calls": sum(1 for c in calls if not c.cached),
+                "cached_calls": sum(1 for c in calls if c.cached),
+                "input_tokens": sum(c.usage.input_tokens for c in calls),
+                "output_tokens": sum(c.usage.output_tokens for c in calls),
+                "finished_at": utcnow(),
+            }
+        )
+        write_json_atomic(journal.run_dir / RESULT_FILE, final.model_dump_json(indent=2))
+        return final
+
+    def _notify(self, result: RunResult, run_dir: Path) -> None:
+        for _ in self.manager.call_guarded("on_run_finished", result=result, run_dir=run_dir):
+            pass
+
+
+def run_sync(spec: RunSpec, options: RunOptions | None = None, manager: PluginManager | None = None) -> RunResult:
+    """Run a spec to the end from synchronous code (tests, notebooks, the CLI)."""
+    return asyncio.run(Runner(spec, options, manager).run())

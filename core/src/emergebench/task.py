@@ -1,0 +1,73 @@
+"""The Task base class that benchmark plugins subclass and pass to ``register``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from .metrics import mean_metrics
+from .records import GenerateConfig, Metric, Sample, SampleResult, SampleScore, TaskInfo
+
+if TYPE_CHECKING:
+    from .context import SolveContext
+
+
+class NoArgs(BaseModel):
+    """Args model for tasks that take no ``-T`` options."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Task:
+    """A benchmark: a dataset of samples, a ``solve`` coroutine per sample, and metrics.
+
+    Subclasses set the class variables and implement ``dataset`` and ``solve``. ``solve`` may
+    talk to ``ctx.model`` (and ``ctx.grader_model`` or any other model) as often as it needs.
+    Bump ``version`` whenever prompts, data or scoring change: results of different versions are
+    kept apart in the registry.
+    """
+
+    name: ClassVar[str]
+    version: ClassVar[str]
+    description: ClassVar[str] = ""
+    Args: ClassVar[type[BaseModel]] = NoArgs
+    main_metric: ClassVar[str | None] = None
+    default_grader: ClassVar[str | None] = None
+    generate_config: ClassVar[GenerateConfig] = GenerateConfig()
+    demo_args: ClassVar[dict[str, Any] | None] = None
+    demo_limit: ClassVar[int | None] = 2
+    plugin: ClassVar[str | None] = None  # set by the plugin manager at registration
+
+    def __init__(self, args: BaseModel | None = None) -> None:
+        self.args = args if args is not None else self.Args()
+
+    @classmethod
+    def info(cls) -> TaskInfo:
+        return TaskInfo(
+            name=cls.name,
+            version=cls.version,
+            description=cls.description,
+            plugin=cls.plugin,
+            main_metric=cls.main_metric,
+            args_schema=cls.Args.model_json_schema(),
+        )
+
+    def dataset(self, seed: int) -> Iterable[Sample]:
+        raise NotImplementedError
+
+    def select(self, samples: list[Sample], limit: int | None, seed: int) -> list[Sample]:
+        """Choose the samples ``--limit`` keeps; the default is the first ``limit``."""
+        return samples if limit is None else samples[:limit]
+
+    async def solve(self, sample: Sample, ctx: SolveContext) -> SampleScore:
+        raise NotImplementedError
+
+    def metrics(self, results: list[SampleResult]) -> list[Metric]:
+        """Aggregate per-sample scores; the default is mean and standard error of each score."""
+        return mean_metrics(results)
+
+    def provenance(self) -> dict[str, Any]:
+        """Extra facts recorded with every run, e.g. the sha256 of the data files used."""
+        return {}
