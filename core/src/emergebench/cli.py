@@ -279,8 +279,10 @@ def _run_one(
     except KeyboardInterrupt:
         result = getattr(runner, "result", None)
         if result is not None:
-            _echo_err(f"Interrupted: {result.n_samples} finished samples kept in run {result.run_id}; "
-                      "re-run the same command (or add --resume) to continue.")
+            _echo_err(
+                f"Interrupted: {result.n_samples} finished samples kept in run {result.run_id}; "
+                "re-run the same command (or add --resume) to continue."
+            )
         raise SystemExit(130) from None
     print_summary(result, (options.runs_dir or _runs_dir()) / result.run_id)
     return result
@@ -296,23 +298,52 @@ def run_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """Options shared by ``run`` and ``demo``."""
     for decorator in reversed(
         [
-            click.option("--max-concurrency", "-c", default=8, show_default=True, type=click.IntRange(1, 4096),
-                         help="Model calls (and samples) in flight at once."),
-            click.option("--no-cache", is_flag=True, help="Do not reuse cached model calls (answers are still cached)."),
-            click.option("--max-retries", default=6, show_default=True, type=click.IntRange(1, 100),
-                         help="Attempts per model call on rate limits, 5xx, timeouts."),
-            click.option("--timeout", default=300.0, show_default=True, type=float,
-                         help="Seconds before a model call counts as stalled and is retried."),
-            click.option("--contributor", envvar="EMERGEBENCH_CONTRIBUTOR", default=None,
-                         help="Your name, recorded in provenance when results are pooled."),
+            click.option(
+                "--max-concurrency",
+                "-c",
+                default=8,
+                show_default=True,
+                type=click.IntRange(1, 4096),
+                help="Model calls (and samples) in flight at once.",
+            ),
+            click.option(
+                "--no-cache", is_flag=True, help="Do not reuse cached model calls (new answers are still cached)."
+            ),
+            click.option(
+                "--max-retries",
+                default=6,
+                show_default=True,
+                type=click.IntRange(1, 100),
+                help="Attempts per model call on rate limits, 5xx, timeouts.",
+            ),
+            click.option(
+                "--timeout",
+                default=300.0,
+                show_default=True,
+                type=float,
+                help="Seconds before a model call counts as stalled and is retried.",
+            ),
+            click.option(
+                "--contributor",
+                envvar="EMERGEBENCH_CONTRIBUTOR",
+                default=None,
+                help="Your name, recorded in provenance when results are pooled.",
+            ),
         ]
     ):
         f = decorator(f)
     return f
 
 
-def _options(max_concurrency: int, no_cache: bool, max_retries: int, timeout: float, contributor: str | None,
-             resume: bool = False, fresh: bool = False) -> RunOptions:
+def _options(
+    max_concurrency: int,
+    no_cache: bool,
+    max_retries: int,
+    timeout: float,
+    contributor: str | None,
+    resume: bool = False,
+    fresh: bool = False,
+) -> RunOptions:
     return RunOptions(
         max_concurrency=max_concurrency,
         use_cache=not no_cache,
@@ -331,8 +362,12 @@ def _options(max_concurrency: int, no_cache: bool, max_retries: int, timeout: fl
 @click.option("-T", "task_args", multiple=True, help="Task option key=value (JSON values accepted).")
 @click.option("-M", "model_args", multiple=True, help="Model option key=value.")
 @click.option("-J", "grader_model_args", multiple=True, help="Judge model option key=value.")
-@click.option("-G", "generate_args", multiple=True,
-              help="Generation setting key=value: temperature, top_p, max_tokens, seed, stop.")
+@click.option(
+    "-G",
+    "generate_args",
+    multiple=True,
+    help="Generation setting key=value: temperature, top_p, max_tokens, seed, stop.",
+)
 @click.option("--limit", type=int, default=None, help="Run at most N samples (the task decides which).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for sampling and the task's randomness.")
 @click.option("--epochs", type=int, default=1, show_default=True, help="Repeat every sample this many times.")
@@ -391,8 +426,9 @@ def run(
 @click.option("--task", "only", multiple=True, help="Only these tasks (repeatable).")
 @run_options
 @click.pass_context
-def demo(ctx: click.Context, model: str, grader_model: str | None, limit: int | None, only: tuple[str, ...],
-         **opts: Any) -> None:
+def demo(
+    ctx: click.Context, model: str, grader_model: str | None, limit: int | None, only: tuple[str, ...], **opts: Any
+) -> None:
     """Run every installed benchmark at a small size on the embedded offline model, then print
     the leaderboard (when the registry plugin is installed).
 

@@ -221,10 +221,7 @@ class PluginManager:
 
     def plugin_versions(self) -> dict[str, str]:
         self.load()
-        return {
-            (info.distribution or name): (info.version or "unknown")
-            for name, info in self.infos.items()
-        }
+        return {(info.distribution or name): (info.version or "unknown") for name, info in self.infos.items()}
 
 
 def _item_name(kind: str, item: Any) -> str:

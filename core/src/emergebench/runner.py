@@ -153,8 +153,7 @@ class Runner:
                 return found.name, found, True
         if self.options.resume:
             raise UsageError(
-                f"--resume: no unfinished run of this spec ({spec_id}) in {runs_dir}; "
-                "drop --resume to start a new run"
+                f"--resume: no unfinished run of this spec ({spec_id}) in {runs_dir}; drop --resume to start a new run"
             )
         run_id = f"{spec_id}-{utcnow().strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(2)}"
         return run_id, runs_dir / run_id, False
