@@ -152,7 +152,7 @@ class PluginManager:
     def call_guarded(self, hook_name: str, **kwargs: Any) -> Iterator[tuple[str, Any]]:
         """Call each implementation of a hook on its own, reporting (not raising) its failure."""
         self.load()
-        for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls()):
+        for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
             try:
                 yield impl.plugin_name, impl.function(**kwargs)
             except Exception as exc:
@@ -193,7 +193,7 @@ class PluginManager:
             ("model", "register_models", catalog.models),
             ("grader", "register_graders", catalog.graders),
         ):
-            for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls()):
+            for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
                 plugin = impl.plugin_name
                 try:
                     impl.function(register=make_register(kind, table, plugin))

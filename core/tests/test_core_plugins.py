@@ -1,0 +1,255 @@
+"""Plugin loading: real entry points (dist-info folders on PYTHONPATH), guards, allowlist, conflicts,
+and one test per hook (the meta-test below fails when a hook has none)."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+from click.testing import CliRunner
+from coretest_plugin import AddTask
+from emergebench import ModelProvider, hookimpl, hookspecs
+from emergebench.cli import cli
+from emergebench.plugins import PluginConflictError, PluginManager, reset_manager
+from emergebench.runner import build_spec, run_sync
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def fake_distribution(root: Path, dist: str, ep_name: str, module: str, source: str) -> None:
+    """Write an installed-looking distribution (dist-info + module) that importlib.metadata finds."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / f"{module}.py").write_text(textwrap.dedent(source))
+    info = root / f"{dist.replace('-', '_')}-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(f"[emergebench]\n{ep_name} = {module}\n")
+
+
+GOOD = """
+from emergebench import Sample, SampleScore, Task, hookimpl
+
+class Hello(Task):
+    name = "good/hello"
+    version = "1"
+    def dataset(self, seed):
+        return [Sample(id="1", input="hi")]
+    async def solve(self, sample, ctx):
+        return SampleScore(scores={"ok": 1.0})
+
+@hookimpl
+def register_tasks(register):
+    register(Hello)
+"""
+
+
+@pytest.fixture
+def plugin_path(tmp_path: Path) -> Path:
+    root = tmp_path / "site"
+    fake_distribution(root, "eb-good", "good", "eb_good", GOOD)
+    fake_distribution(root, "eb-broken-import", "broken", "eb_broken", "raise RuntimeError('kaboom at import')\n")
+    fake_distribution(
+        root,
+        "eb-broken-hook",
+        "badhook",
+        "eb_badhook",
+        """
+        from emergebench import hookimpl
+        @hookimpl
+        def register_tasks(register):
+            raise KeyError('inside the hook')
+        @hookimpl
+        def register_commands(cli):
+            raise ValueError('no commands today')
+        """,
+    )
+    return root
+
+
+def eb(plugin_path: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, "PYTHONPATH": str(plugin_path), **(env or {})}
+    full_env.pop("EMERGEBENCH_LOAD_PLUGINS", None) if env is None or "EMERGEBENCH_LOAD_PLUGINS" not in env else None
+    return subprocess.run(
+        [sys.executable, "-m", "emergebench", *args], capture_output=True, text=True, env=full_env, timeout=120
+    )
+
+
+def test_broken_plugins_are_reported_once_and_the_cli_keeps_working(plugin_path, tmp_path):
+    home = {"EMERGEBENCH_HOME": str(tmp_path / "h")}
+    helped = eb(plugin_path, "--help", env=home)
+    assert helped.returncode == 0, helped.stderr
+    assert "run" in helped.stdout
+    listed = eb(plugin_path, "tasks", "--json", env=home)
+    assert listed.returncode == 0, listed.stderr
+    names = [t["name"] for t in json.loads(listed.stdout)]
+    assert "good/hello" in names
+    assert listed.stderr.count("kaboom at import") == 1
+    assert "eb-broken-import" in listed.stderr
+    assert listed.stderr.count("inside the hook") == 1 and "eb-broken-hook" in listed.stderr
+    ran = eb(plugin_path, "run", "good/hello", "-m", "scripted/echo", env=home)
+    assert ran.returncode == 0, ran.stderr
+    assert "complete" in ran.stdout
+
+
+def test_plugins_command_lists_versions_hooks_and_errors(plugin_path, tmp_path):
+    out = eb(plugin_path, "plugins", env={"EMERGEBENCH_HOME": str(tmp_path / "h")})
+    rows = {r["name"]: r for r in json.loads(out.stdout)}
+    assert rows["good"]["version"] == "0.1" and rows["good"]["hooks"] == ["register_tasks"]
+    assert "kaboom" in rows["broken"]["error"]
+    assert "emergebench.builtin.scripted" not in rows
+    everything = eb(plugin_path, "plugins", "--all", env={"EMERGEBENCH_HOME": str(tmp_path / "h")})
+    assert "emergebench.builtin.scripted" in {r["name"] for r in json.loads(everything.stdout)}
+
+
+@pytest.mark.parametrize("allow,expected", [("", set()), ("good", {"good/hello"}), ("good, broken", {"good/hello"})])
+def test_load_plugins_allowlist(plugin_path, tmp_path, allow, expected):
+    out = eb(plugin_path, "tasks", "--json", env={"EMERGEBENCH_LOAD_PLUGINS": allow, "EMERGEBENCH_HOME": str(tmp_path)})
+    assert {t["name"] for t in json.loads(out.stdout)} == expected
+    assert ("kaboom" in out.stderr) == ("broken" in allow)
+
+
+def test_loading_is_lazy_and_idempotent(eb_home):
+    manager = PluginManager()
+    assert not manager._loaded
+    manager.load()
+    count = len(manager.pm.get_plugins())
+    manager.load()
+    assert len(manager.pm.get_plugins()) == count
+    assert manager.catalog is manager.catalog
+
+
+def test_two_plugins_registering_one_name_is_a_clear_error(eb_home):
+    manager = PluginManager()
+
+    class Plain(AddTask):
+        name = "plain-add"
+
+    class First:
+        @staticmethod
+        @hookimpl
+        def register_tasks(register: Any) -> None:
+            register(Plain)
+
+    class Second(First):
+        pass
+
+    manager.register_module(First, "first")
+    manager.register_module(Second, "second")
+    with pytest.raises(PluginConflictError, match=r"registered by two plugins: 'first'.*and 'second'"):
+        manager.catalog.task("plain-add")
+    seen: list[str] = []
+    manager.report_problems(seen.append)
+    assert sum("two plugins" in line for line in seen) == 1
+
+
+def test_names_are_validated_and_namespaced(eb_home):
+    manager = PluginManager()
+
+    class Bad(AddTask):
+        name = "Bad Name!"
+
+    class Squatter(AddTask):
+        name = "someone-else/add"
+
+    class Plugin:
+        @staticmethod
+        @hookimpl
+        def register_tasks(register: Any) -> None:
+            register(Bad)
+
+    class Plugin2:
+        @staticmethod
+        @hookimpl
+        def register_tasks(register: Any) -> None:
+            register(Squatter)
+
+    manager.register_module(Plugin, "core-test")
+    manager.register_module(Plugin2, "mine")
+    assert manager.catalog.tasks == {}
+    problems = " ".join(str(p) for p in manager.problems)
+    assert "invalid task name 'Bad Name!'" in problems
+    assert "namespaced 'someone-else' but plugin 'mine'" in problems
+
+
+# --- one test per hook (see test_every_hook_has_a_test) ---------------------------------------
+
+
+def test_hook_register_tasks(manager):
+    assert manager.catalog.task("core-test/add") is AddTask
+    assert AddTask.plugin == "core-test"
+
+
+def test_hook_register_models(manager):
+    provider, name = manager.catalog.provider_for("scripted/constant")
+    assert isinstance(provider, ModelProvider) and name == "constant"
+
+
+def test_hook_register_graders(manager):
+    assert set(manager.catalog.graders) >= {"exact", "choice", "regex", "rubric"}
+
+
+def test_hook_register_commands(eb_home, monkeypatch):
+    reset_manager()
+    from emergebench.plugins import get_manager
+
+    class Commands:
+        @staticmethod
+        @hookimpl
+        def register_commands(cli: click.Group) -> None:
+            @cli.command(name="hello-from-plugin")
+            def hello() -> None:
+                click.echo("hello!")
+
+    get_manager().register_module(Commands, "commands")
+    monkeypatch.setattr(type(cli), "_plugins_added", False)
+    result = CliRunner().invoke(cli, ["hello-from-plugin"])
+    assert result.output == "hello!\n"
+    cli.commands.pop("hello-from-plugin", None)
+    reset_manager()
+
+
+def test_hook_on_run_finished(manager, options):
+    seen: list[tuple[str, Path]] = []
+
+    class Listener:
+        @staticmethod
+        @hookimpl
+        def on_run_finished(result: Any, run_dir: Path) -> None:
+            seen.append((result.status, run_dir))
+
+    class Crasher:
+        @staticmethod
+        @hookimpl
+        def on_run_finished(result: Any, run_dir: Path) -> None:
+            raise RuntimeError("listener crashed")
+
+    manager.register_module(Listener, "listener")
+    manager.register_module(Crasher, "crasher")
+    result = run_sync(
+        build_spec("core-test/add", "scripted/echo", task_args={"n": 2}, manager=manager), options, manager
+    )
+    assert seen == [("complete", options.runs_dir / result.run_id)]
+    assert any("listener crashed" in str(p) for p in manager.problems)
+
+
+def test_every_hook_has_a_test():
+    """Meta-test: each hookspec needs a test named test_hook_<hook> somewhere in the test suites."""
+    specs = {name for name in dir(hookspecs) if getattr(getattr(hookspecs, name), "emergebench_spec", None)}
+    assert specs, "no hookspecs found"
+    tested: set[str] = set()
+    for path in REPO.glob("**/tests/**/test_*.py"):
+        if ".venv" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test_hook_"):
+                tested.add(node.name.removeprefix("test_hook_"))
+    missing = sorted(s for s in specs if not any(t == s or t.startswith(s + "_") for t in tested))
+    assert not missing, f"hooks without a test_hook_<name> test: {missing}"
