@@ -1,0 +1,728 @@
+"""A Hugging Face Hub API test server: stdlib only, in a background thread, for the real client.
+
+No installable Hub-compatible server exists, and tests must never reach the network, so this module
+speaks the subset of the Hub's HTTP API that ``huggingface_hub`` (2.x) uses for repos, commits,
+listings and downloads (see docs/registry.md, "Hub test server"). Files are answered with
+``uploadMode: "regular"`` so the client sends bytes base64 inside the commit and no LFS/Xet protocol
+is needed. Failures the real Hub produces (412 stale parent, 409 commit in progress, 429 quota, 5xx)
+can be injected so retry logic is tested against the real client's behaviour.
+
+Usage::
+
+    with HubServer() as hub:
+        hub.create_repo("org/name", repo_type="dataset")
+        hub.put_files("org/name", {"data/a.csv": b"x,y\\n"}, repo_type="dataset")
+        HfApi(endpoint=hub.endpoint, token=hub.token).list_repo_files("org/name", repo_type="dataset")
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import secrets
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, quote, unquote, urlsplit
+
+__all__ = ["HubServer", "HubError", "git_blob_sha"]
+
+REPO_TYPES = ("model", "dataset", "space")
+MAX_BODY_BYTES = 512 * 1024 * 1024
+TREE_PAGE_SIZE = 1000
+SHA_RE = re.compile(r"^[0-9a-f]{7,40}$")
+DEFAULT_MESSAGES = {
+    409: "Another commit operation is in progress, please retry later",
+    412: "A commit has happened since. Please refresh and try again.",
+    429: "You have exceeded the rate limit for repository commits, please retry later",
+    500: "Internal Error - We're working hard to fix this as soon as possible!",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
+
+
+def git_blob_sha(data: bytes) -> str:
+    """The git blob id of ``data``: what the Hub reports as a regular file's oid and ETag."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+class HubError(Exception):
+    """An HTTP error answer: status, message and the Hub's ``X-Error-Code`` where it has one."""
+
+    def __init__(self, status: int, message: str, code: str | None = None, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.code = code
+        self.headers = headers or {}
+
+
+@dataclass
+class Commit:
+    sha: str
+    parent: str | None
+    files: dict[str, bytes]
+    title: str
+    message: str
+    author: str
+    date: datetime
+
+
+@dataclass
+class Repo:
+    repo_type: str
+    repo_id: str
+    created_at: datetime
+    branches: dict[str, str] = field(default_factory=dict)
+    commits: dict[str, Commit] = field(default_factory=dict)
+    pr_count: int = 0
+
+    def resolve(self, revision: str) -> Commit:
+        """A branch name, a full commit sha or an unambiguous prefix of at least 7 hex digits."""
+        if revision in self.branches:
+            return self.commits[self.branches[revision]]
+        if SHA_RE.match(revision):
+            found = [sha for sha in self.commits if sha.startswith(revision)]
+            if len(found) == 1:
+                return self.commits[found[0]]
+        raise HubError(404, f"Invalid rev id: {revision}", "RevisionNotFound")
+
+
+@dataclass
+class Injection:
+    status: int
+    times: int
+    retry_after: float | None
+    path_contains: str | None
+    method: str | None
+    message: str | None
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.times <= 0:
+            return False
+        if self.method is not None and self.method.upper() != method:
+            return False
+        return self.path_contains is None or self.path_contains in path
+
+
+class HubServer:
+    """An in-memory Hub on 127.0.0.1 (port 0 by default) served from a daemon thread."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, token: str | None = None, user: str = "tester"):
+        self.token = token or "hf_test_" + secrets.token_hex(16)
+        self.user = user
+        self.requests: list[tuple[str, str]] = []
+        self._host = host
+        self._port = port
+        self._lock = threading.RLock()
+        self._repos: dict[tuple[str, str], Repo] = {}
+        self._injections: list[Injection] = []
+        self._listeners: list[Callable[[str, str], None]] = []
+        self._counter = 0
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def start(self) -> HubServer:
+        if self._server is not None:
+            return self
+        handler = type("BoundHubHandler", (_Handler,), {"hub": self})
+        self._server = ThreadingHTTPServer((self._host, self._port), handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="hubserver", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> HubServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def endpoint(self) -> str:
+        if self._server is None:
+            raise RuntimeError("HubServer is not running: call start() or use it as a context manager")
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    # -- seeding and inspection (no HTTP) ---------------------------------------------------------
+    def create_repo(self, repo_id: str, repo_type: str = "model", exist_ok: bool = False) -> None:
+        """Create an empty repo whose ``main`` holds one initial commit (as the Hub does)."""
+        _check_repo_id(repo_id)
+        _check_repo_type(repo_type)
+        with self._lock:
+            key = (repo_type, repo_id)
+            if key in self._repos:
+                if exist_ok:
+                    return
+                raise HubError(409, f"You already created this {repo_type} repo: {repo_id}")
+            repo = Repo(repo_type, repo_id, datetime.now(UTC))
+            self._repos[key] = repo
+            first = self._new_commit(repo, None, {}, "initial commit", "")
+            repo.branches["main"] = first.sha
+
+    def put_files(
+        self,
+        repo_id: str,
+        files: Mapping[str, bytes],
+        repo_type: str = "model",
+        message: str = "seed",
+        revision: str = "main",
+        delete: list[str] | None = None,
+    ) -> str:
+        """Commit ``files`` (and deletions) to branch ``revision`` (created from main if new); returns the sha."""
+        with self._lock:
+            repo = self._repo(repo_type, repo_id)
+            if revision not in repo.branches:
+                repo.branches[revision] = repo.branches["main"]
+            parent = repo.commits[repo.branches[revision]]
+            new_files = dict(parent.files)
+            for path, data in files.items():
+                new_files[_check_path(path)] = bytes(data)
+            for path in delete or []:
+                new_files.pop(path, None)
+            commit = self._new_commit(repo, parent.sha, new_files, message, "")
+            repo.branches[revision] = commit.sha
+            return commit.sha
+
+    def create_branch(self, repo_id: str, branch: str, repo_type: str = "model", revision: str = "main") -> None:
+        """Create a branch such as ``refs/convert/parquet`` pointing at ``revision``."""
+        with self._lock:
+            repo = self._repo(repo_type, repo_id)
+            repo.branches[branch] = repo.resolve(revision).sha
+
+    def head(self, repo_id: str, repo_type: str = "model", revision: str = "main") -> str:
+        with self._lock:
+            return self._repo(repo_type, repo_id).resolve(revision).sha
+
+    def files(self, repo_id: str, repo_type: str = "model", revision: str = "main") -> dict[str, bytes]:
+        with self._lock:
+            return dict(self._repo(repo_type, repo_id).resolve(revision).files)
+
+    def branches(self, repo_id: str, repo_type: str = "model") -> dict[str, str]:
+        with self._lock:
+            return dict(self._repo(repo_type, repo_id).branches)
+
+    def commit_titles(self, repo_id: str, repo_type: str = "model", revision: str = "main") -> list[str]:
+        """Titles of the commits reachable from ``revision``, newest first."""
+        with self._lock:
+            return [c.title for c in self._history(self._repo(repo_type, repo_id), revision)]
+
+    def inject(
+        self,
+        status: int,
+        times: int = 1,
+        retry_after: float | None = None,
+        path_contains: str | None = None,
+        method: str | None = None,
+        message: str | None = None,
+    ) -> None:
+        """Make the next ``times`` matching requests fail with ``status`` (and ``Retry-After`` if given)."""
+        if not 400 <= status <= 599:
+            raise ValueError(f"inject status must be an HTTP error code (400-599), got {status}")
+        with self._lock:
+            self._injections.append(Injection(status, times, retry_after, path_contains, method, message))
+
+    def on_request(self, listener: Callable[[str, str], None]) -> None:
+        """Call ``listener(method, path)`` before each request is handled (e.g. to move a head mid-push)."""
+        self._listeners.append(listener)
+
+    def clear_requests(self) -> None:
+        with self._lock:
+            self.requests.clear()
+
+    # -- internals ------------------------------------------------------------------------------
+    def _repo(self, repo_type: str, repo_id: str) -> Repo:
+        repo = self._repos.get((repo_type, repo_id))
+        if repo is None:
+            raise HubError(404, f"Repository not found: {repo_type} {repo_id}", "RepoNotFound")
+        return repo
+
+    def _new_commit(self, repo: Repo, parent: str | None, files: dict[str, bytes], title: str, msg: str) -> Commit:
+        self._counter += 1
+        seed = f"{repo.repo_id}\n{parent}\n{title}\n{self._counter}\n{secrets.token_hex(8)}"
+        sha = hashlib.sha1(seed.encode()).hexdigest()
+        commit = Commit(sha, parent, files, title, msg, self.user, datetime.now(UTC))
+        repo.commits[sha] = commit
+        return commit
+
+    def _history(self, repo: Repo, revision: str) -> list[Commit]:
+        out: list[Commit] = []
+        commit: Commit | None = repo.resolve(revision)
+        while commit is not None:
+            out.append(commit)
+            commit = repo.commits.get(commit.parent) if commit.parent else None
+        return out
+
+    def _take_injection(self, method: str, path: str) -> Injection | None:
+        with self._lock:
+            for injection in self._injections:
+                if injection.matches(method, path):
+                    injection.times -= 1
+                    return injection
+            self._injections = [i for i in self._injections if i.times > 0]
+        return None
+
+
+def _check_repo_id(repo_id: str) -> None:
+    parts = repo_id.split("/")
+    if len(parts) != 2 or not all(re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]*$", p) for p in parts):
+        raise HubError(400, f"invalid repo id {repo_id!r}: write it as ORG/NAME")
+
+
+def _check_repo_type(repo_type: str) -> None:
+    if repo_type not in REPO_TYPES:
+        raise HubError(400, f"invalid repo type {repo_type!r}: use one of {', '.join(REPO_TYPES)}")
+
+
+def _check_path(path: str) -> str:
+    if not path or path.startswith("/") or any(part in ("", ".", "..") for part in path.split("/")):
+        raise HubError(400, f"invalid path in repo {path!r}")
+    return path
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Routes one request to the bound :class:`HubServer` state."""
+
+    hub: HubServer
+    protocol_version = "HTTP/1.1"
+    server_version = "emergebench-hubserver/1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - silence stderr logging
+        return
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_HEAD(self) -> None:
+        self._dispatch("HEAD")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
+
+    def do_PUT(self) -> None:
+        self._dispatch("PUT")
+
+    # -- plumbing -------------------------------------------------------------------------------
+    def _dispatch(self, method: str) -> None:
+        split = urlsplit(self.path)
+        raw_parts = [p for p in split.path.split("/") if p]
+        parts = [unquote(p) for p in raw_parts]
+        shown = "/" + "/".join(parts)
+        self.query = parse_qs(split.query)
+        try:
+            body = self._read_body()
+        except HubError as exc:
+            self._error(exc)
+            return
+        hub = self.hub
+        with hub._lock:
+            hub.requests.append((method, shown))
+        for listener in list(hub._listeners):
+            listener(method, shown)
+        injection = hub._take_injection(method, shown)
+        if injection is not None:
+            headers = {}
+            if injection.retry_after is not None:
+                headers["Retry-After"] = f"{injection.retry_after:g}"
+            message = injection.message or DEFAULT_MESSAGES.get(injection.status, "injected failure")
+            self._error(HubError(injection.status, message, headers=headers))
+            return
+        try:
+            self._route(method, parts, body)
+        except HubError as exc:
+            self._error(exc)
+        except (ValueError, KeyError, TypeError) as exc:
+            self._error(HubError(400, f"bad request: {exc}"))
+
+    def _read_body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            chunks = []
+            total = 0
+            while True:
+                size = int(self.rfile.readline().strip().split(b";")[0], 16)
+                if size == 0:
+                    self.rfile.readline()
+                    break
+                total += size
+                if total > MAX_BODY_BYTES:
+                    raise HubError(413, "request body too large")
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+            return b"".join(chunks)
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY_BYTES:
+            raise HubError(413, "request body too large")
+        return self.rfile.read(length) if length else b""
+
+    def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None, ctype: str | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", ctype or "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _json(self, value: Any, status: int = 200, headers: dict[str, str] | None = None) -> None:
+        self._send(status, json.dumps(value).encode(), headers)
+
+    def _error(self, exc: HubError) -> None:
+        headers = {"X-Error-Message": exc.message.replace("\n", " ")}
+        if exc.code:
+            headers["X-Error-Code"] = exc.code
+        headers.update(exc.headers)
+        self._json({"error": exc.message}, exc.status, headers)
+
+    def _authorize(self) -> None:
+        auth = self.headers.get("Authorization", "")
+        if not auth.startswith("Bearer "):
+            raise HubError(401, "You must be authenticated to write to a repo: pass a token")
+        if auth[len("Bearer ") :] != self.hub.token:
+            raise HubError(401, "Invalid credentials in Authorization header")
+
+    # -- routing --------------------------------------------------------------------------------
+    def _route(self, method: str, parts: list[str], body: bytes) -> None:
+        if parts[:1] == ["api"]:
+            self._route_api(method, parts[1:], body)
+            return
+        # /{datasets|spaces/}org/name/resolve/rev/path...
+        repo_type = "model"
+        if parts[:1] in (["datasets"], ["spaces"]):
+            repo_type = parts[0][:-1]
+            parts = parts[1:]
+        if len(parts) >= 5 and parts[2] == "resolve" and method in ("GET", "HEAD"):
+            self._resolve(repo_type, f"{parts[0]}/{parts[1]}", parts[3], "/".join(parts[4:]))
+            return
+        raise HubError(404, f"no such route: {method} /{'/'.join(parts)}")
+
+    def _route_api(self, method: str, parts: list[str], body: bytes) -> None:
+        hub = self.hub
+        if parts == ["repos", "create"] and method == "POST":
+            self._create_repo(json.loads(body or b"{}"))
+            return
+        if parts == ["repos", "delete"] and method == "DELETE":
+            self._authorize()
+            payload = json.loads(body or b"{}")
+            repo_type = payload.get("type") or "model"
+            repo_id = f"{payload['organization']}/{payload['name']}" if payload.get("organization") else payload["name"]
+            with hub._lock:
+                hub._repo(repo_type, repo_id)
+                del hub._repos[(repo_type, repo_id)]
+            self._json({})
+            return
+        if parts == ["validate-yaml"] and method == "POST":
+            self._json({"errors": [], "warnings": []})
+            return
+        if parts == ["whoami-v2"] and method == "GET":
+            self._authorize()
+            self._json({"type": "user", "name": hub.user, "auth": {"type": "access_token"}})
+            return
+        if len(parts) < 3 or parts[0] not in ("models", "datasets", "spaces"):
+            raise HubError(404, f"no such API route: /api/{'/'.join(parts)}")
+        repo_type = parts[0][:-1]
+        repo_id = f"{parts[1]}/{parts[2]}"
+        rest = parts[3:]
+        action = rest[0] if rest else None
+        if action is None and method == "GET":
+            self._repo_info(repo_type, repo_id, "main")
+        elif action == "revision" and len(rest) == 2 and method == "GET":
+            self._repo_info(repo_type, repo_id, rest[1])
+        elif action == "preupload" and len(rest) == 2 and method == "POST":
+            self._preupload(repo_type, repo_id, rest[1], json.loads(body or b"{}"))
+        elif action == "commit" and len(rest) == 2 and method == "POST":
+            self._commit(repo_type, repo_id, rest[1], body)
+        elif action == "tree" and len(rest) >= 2 and method == "GET":
+            self._tree(repo_type, repo_id, rest[1], "/".join(rest[2:]))
+        elif action == "paths-info" and len(rest) == 2 and method == "POST":
+            self._paths_info(repo_type, repo_id, rest[1], body)
+        elif action == "commits" and len(rest) == 2 and method == "GET":
+            self._commits(repo_type, repo_id, rest[1])
+        elif action == "refs" and method == "GET":
+            self._refs(repo_type, repo_id)
+        elif action == "branch" and len(rest) == 2 and method in ("POST", "DELETE"):
+            self._branch(method, repo_type, repo_id, rest[1], json.loads(body or b"{}"))
+        else:
+            raise HubError(404, f"no such API route: {method} /api/{'/'.join(parts)}")
+
+    # -- endpoints ------------------------------------------------------------------------------
+    def _create_repo(self, payload: dict[str, Any]) -> None:
+        self._authorize()
+        repo_type = payload.get("type") or "model"
+        name = payload.get("name")
+        org = payload.get("organization") or self.hub.user
+        repo_id = f"{org}/{name}"
+        prefix = "" if repo_type == "model" else f"{repo_type}s/"
+        url = f"{self.hub.endpoint}/{prefix}{repo_id}"
+        try:
+            self.hub.create_repo(repo_id, repo_type)
+        except HubError as exc:
+            if exc.status == 409:
+                self._json({"error": exc.message, "url": url}, 409, {"X-Error-Message": exc.message})
+                return
+            raise
+        self._json({"url": url, "name": repo_id})
+
+    def _repo_info(self, repo_type: str, repo_id: str, revision: str) -> None:
+        hub = self.hub
+        with hub._lock:
+            repo = hub._repo(repo_type, repo_id)
+            commit = repo.resolve(revision)
+            siblings = [{"rfilename": path} for path in sorted(commit.files)]
+        self._json(
+            {
+                "_id": hashlib.sha1(repo_id.encode()).hexdigest()[:24],
+                "id": repo_id,
+                "author": repo_id.split("/")[0],
+                "sha": commit.sha,
+                "lastModified": _iso(commit.date),
+                "createdAt": _iso(repo.created_at),
+                "private": False,
+                "disabled": False,
+                "gated": False,
+                "downloads": 0,
+                "likes": 0,
+                "tags": [],
+                "siblings": siblings,
+            }
+        )
+
+    def _preupload(self, repo_type: str, repo_id: str, revision: str, payload: dict[str, Any]) -> None:
+        self._authorize()
+        with self.hub._lock:
+            repo = self.hub._repo(repo_type, repo_id)
+            files = {} if "create_pr" in self.query else repo.resolve(revision).files
+        answer = []
+        for item in payload.get("files", []):
+            path = _check_path(item["path"])
+            existing = files.get(path)
+            answer.append(
+                {
+                    "path": path,
+                    "uploadMode": "regular",
+                    "shouldIgnore": False,
+                    "oid": git_blob_sha(existing) if existing is not None else None,
+                }
+            )
+        self._json({"files": answer, "commitOid": None})
+
+    def _commit(self, repo_type: str, repo_id: str, revision: str, body: bytes) -> None:
+        self._authorize()
+        header: dict[str, Any] | None = None
+        adds: dict[str, bytes] = {}
+        deletes: list[str] = []
+        folders: list[str] = []
+        for number, line in enumerate(body.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                key, value = item["key"], item["value"]
+            except (ValueError, KeyError, TypeError) as exc:
+                raise HubError(400, f"commit payload line {number} is not a valid operation: {exc}") from None
+            if key == "header":
+                header = value
+            elif key == "file":
+                if value.get("encoding", "base64") != "base64":
+                    raise HubError(400, f"unsupported encoding {value.get('encoding')!r} for {value.get('path')}")
+                adds[_check_path(value["path"])] = base64.b64decode(value["content"], validate=True)
+            elif key == "deletedFile":
+                deletes.append(_check_path(value["path"]))
+            elif key == "deletedFolder":
+                folders.append(value["path"].rstrip("/"))
+            elif key == "lfsFile":
+                raise HubError(400, f"LFS uploads are not supported by this test server ({value.get('path')})")
+            else:
+                raise HubError(400, f"unknown commit operation {key!r} on line {number}")
+        if header is None or not header.get("summary"):
+            raise HubError(400, "commit payload has no header with a summary")
+        create_pr = self.query.get("create_pr", ["0"])[0] in ("1", "true", "True")
+        hub = self.hub
+        with hub._lock:
+            repo = hub._repo(repo_type, repo_id)
+            parent_sha = header.get("parentCommit")
+            if create_pr:
+                base = repo.resolve(parent_sha) if parent_sha else repo.resolve(revision)
+                repo.pr_count += 1
+                num = repo.pr_count
+                branch = f"refs/pr/{num}"
+            else:
+                if revision not in repo.branches:
+                    raise HubError(404, f"Invalid rev id: {revision}", "RevisionNotFound")
+                base = repo.resolve(revision)
+                if parent_sha is not None and parent_sha != base.sha:
+                    raise HubError(412, DEFAULT_MESSAGES[412])
+                branch = revision
+            files = dict(base.files)
+            for path in deletes:
+                if path not in files:
+                    raise HubError(404, f"A file with this name doesn't exist: {path}", "EntryNotFound")
+                del files[path]
+            for folder in folders:
+                for path in [p for p in files if p == folder or p.startswith(folder + "/")]:
+                    del files[path]
+            files.update(adds)
+            commit = hub._new_commit(repo, base.sha, files, header["summary"], header.get("description") or "")
+            repo.branches[branch] = commit.sha
+            prefix = "" if repo_type == "model" else f"{repo_type}s/"
+            url = f"{hub.endpoint}/{prefix}{repo_id}"
+            answer: dict[str, Any] = {
+                "success": True,
+                "commitOid": commit.sha,
+                "commitUrl": f"{url}/commit/{commit.sha}",
+            }
+            if create_pr:
+                answer["pullRequestUrl"] = f"{url}/discussions/{num}"
+        self._json(answer)
+
+    def _entry(self, commit: Commit, path: str, is_folder: bool) -> dict[str, Any]:
+        if is_folder:
+            inner = sorted(p for p in commit.files if p.startswith(path + "/"))
+            oid = hashlib.sha1("\n".join(inner).encode()).hexdigest()
+            return {"type": "directory", "oid": oid, "path": path, "size": 0}
+        data = commit.files[path]
+        return {"type": "file", "oid": git_blob_sha(data), "size": len(data), "path": path}
+
+    def _tree(self, repo_type: str, repo_id: str, revision: str, base: str) -> None:
+        recursive = self.query.get("recursive", ["false"])[0].lower() in ("1", "true")
+        with self.hub._lock:
+            commit = self.hub._repo(repo_type, repo_id).resolve(revision)
+            prefix = base.rstrip("/") + "/" if base else ""
+            if base and base in commit.files:
+                entries = [self._entry(commit, base, False)]
+            else:
+                files = sorted(p for p in commit.files if p.startswith(prefix))
+                if base and not files:
+                    raise HubError(404, f"Entry not found: {base}", "EntryNotFound")
+                entries = []
+                seen: set[str] = set()
+                for path in files:
+                    rel = path[len(prefix) :].split("/")
+                    for depth in range(1, len(rel)):
+                        folder = prefix + "/".join(rel[:depth])
+                        if folder not in seen and (recursive or depth == 1):
+                            seen.add(folder)
+                            entries.append(self._entry(commit, folder, True))
+                    if recursive or len(rel) == 1:
+                        entries.append(self._entry(commit, path, False))
+        cursor = int(self.query.get("cursor", ["0"])[0])
+        page = entries[cursor : cursor + TREE_PAGE_SIZE]
+        headers = {}
+        if cursor + TREE_PAGE_SIZE < len(entries):
+            split = urlsplit(self.path)
+            query = {k: v[0] for k, v in self.query.items() if k != "cursor"}
+            query["cursor"] = str(cursor + TREE_PAGE_SIZE)
+            qs = "&".join(f"{quote(k)}={quote(v)}" for k, v in query.items())
+            headers["Link"] = f'<{self.hub.endpoint}{split.path}?{qs}>; rel="next"'
+        self._json(page, headers=headers)
+
+    def _paths_info(self, repo_type: str, repo_id: str, revision: str, body: bytes) -> None:
+        ctype = self.headers.get("Content-Type", "")
+        if "json" in ctype:
+            paths = json.loads(body or b"{}").get("paths", [])
+        else:
+            paths = parse_qs(body.decode()).get("paths", [])
+        with self.hub._lock:
+            commit = self.hub._repo(repo_type, repo_id).resolve(revision)
+            out = []
+            for path in paths:
+                path = path.strip("/")
+                if path in commit.files:
+                    out.append(self._entry(commit, path, False))
+                elif any(p.startswith(path + "/") for p in commit.files):
+                    out.append(self._entry(commit, path, True))
+        self._json(out)
+
+    def _commits(self, repo_type: str, repo_id: str, revision: str) -> None:
+        with self.hub._lock:
+            history = self.hub._history(self.hub._repo(repo_type, repo_id), revision)
+            items = [
+                {
+                    "id": c.sha,
+                    "title": c.title,
+                    "message": c.message,
+                    "date": _iso(c.date),
+                    "authors": [{"user": c.author}],
+                }
+                for c in history
+            ]
+        self._json(items)
+
+    def _refs(self, repo_type: str, repo_id: str) -> None:
+        with self.hub._lock:
+            repo = self.hub._repo(repo_type, repo_id)
+            branches, converts, prs = [], [], []
+            for name, sha in sorted(repo.branches.items()):
+                ref = f"refs/heads/{name}" if not name.startswith("refs/") else name
+                entry = {"name": name.split("/")[-1], "ref": ref, "targetCommit": sha}
+                (
+                    prs if name.startswith("refs/pr/") else converts if name.startswith("refs/convert/") else branches
+                ).append(entry)
+        self._json({"branches": branches, "converts": converts, "tags": [], "pullRequests": prs})
+
+    def _branch(self, method: str, repo_type: str, repo_id: str, branch: str, payload: dict[str, Any]) -> None:
+        self._authorize()
+        with self.hub._lock:
+            repo = self.hub._repo(repo_type, repo_id)
+            if method == "DELETE":
+                if branch not in repo.branches or branch == "main":
+                    raise HubError(404, f"Invalid rev id: {branch}", "RevisionNotFound")
+                del repo.branches[branch]
+            else:
+                if branch in repo.branches:
+                    raise HubError(409, f"Reference already exists: {branch}")
+                repo.branches[branch] = repo.resolve(payload.get("startingPoint") or "main").sha
+        self._json({})
+
+    def _resolve(self, repo_type: str, repo_id: str, revision: str, path: str) -> None:
+        with self.hub._lock:
+            commit = self.hub._repo(repo_type, repo_id).resolve(revision)
+            data = commit.files.get(path)
+        if data is None:
+            raise HubError(404, f"Entry not found: {path}", "EntryNotFound")
+        headers = {
+            "ETag": f'"{git_blob_sha(data)}"',
+            "X-Repo-Commit": commit.sha,
+            "Accept-Ranges": "bytes",
+        }
+        status = 200
+        range_header = self.headers.get("Range")
+        if range_header and self.command == "GET":
+            match = re.match(r"bytes=(\d*)-(\d*)$", range_header.strip())
+            if not match or (not match.group(1) and not match.group(2)):
+                raise HubError(416, f"unsupported Range {range_header!r}")
+            start = int(match.group(1)) if match.group(1) else max(0, len(data) - int(match.group(2)))
+            end = int(match.group(2)) if match.group(1) and match.group(2) else len(data) - 1
+            if start >= len(data) and len(data) > 0:
+                raise HubError(416, f"Range {range_header!r} not satisfiable for {len(data)} bytes")
+            headers["Content-Range"] = f"bytes {start}-{min(end, len(data) - 1)}/{len(data)}"
+            data = data[start : end + 1]
+            status = 206
+        self._send(status, data, headers, ctype="application/octet-stream")
