@@ -1,0 +1,301 @@
+"""The registry's CLI commands: sql, leaderboard, runs, ingest, export, import, sync push/pull."""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+from emergebench.errors import UsageError
+
+from . import ingest as ingest_mod
+from .query import QueryResult, pivot_leaderboard, run_sql
+from .query import leaderboard as leaderboard_query
+from .render import FORMATS, render
+from .shards import export_runs, import_paths
+from .store import Store
+
+registry_option = click.option(
+    "--registry",
+    "registry_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Registry file (default: $EMERGEBENCH_REGISTRY or registry.duckdb in the emergebench home).",
+)
+format_option = click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+scan_option = click.option("--no-scan", is_flag=True, help="Do not ingest new or changed local runs first.")
+
+
+def _store(registry_path: str | None, no_scan: bool = False) -> Store:
+    store = Store(registry_path)
+    if not no_scan:
+        for report in ingest_mod.ingest_changed(store):
+            if report.status.startswith("skipped"):
+                click.echo(f"Warning: run {report.run_id} {report.status}", err=True)
+    return store
+
+
+def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Errors meant for people become click errors (no traceback)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except UsageError as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return wrapper
+
+
+@click.command("sql")
+@click.argument("query")
+@format_option
+@registry_option
+@scan_option
+@click.option("--write", is_flag=True, help="Open the registry for writing (default: read-only).")
+@guarded
+def sql_command(query: str, fmt: str, registry_path: str | None, no_scan: bool, write: bool) -> None:
+    """Run a SQL QUERY against the registry (tables: runs, samples, scores, model_calls, metrics, models;
+    views: latest_runs, sample_scores, leaderboard). See docs/cookbook.md for examples."""
+    result = run_sql(_store(registry_path, no_scan), query, write=write)
+    if result.columns:
+        click.echo(render(result.columns, result.rows, fmt))
+
+
+@click.command("leaderboard")
+@click.option("--task", "-t", default=None, help="Only this task (default: every task).")
+@click.option("--metric", default=None, help="Metric or score name (default: each task's main metric).")
+@click.option("--ci", is_flag=True, help="Show 95% confidence intervals instead of standard errors.")
+@format_option
+@registry_option
+@scan_option
+@guarded
+def leaderboard_command(
+    task: str | None, metric: str | None, ci: bool, fmt: str, registry_path: str | None, no_scan: bool
+) -> None:
+    """Models by tasks: the latest finished run's main metric with stderr (or 95% CI) and n.
+
+    Task versions are never mixed: each version is its own column.
+    """
+    store = _store(registry_path, no_scan)
+    result = leaderboard_query(store, task, metric)
+    if not result.rows:
+        click.echo(f"No finished runs in the registry {store.path} yet: run a task with `emergebench run`.")
+        return
+    if fmt in ("csv", "json"):
+        click.echo(render(result.columns, result.rows, fmt))
+    else:
+        pivot = pivot_leaderboard(result, ci)
+        click.echo(render(pivot.columns, pivot.rows, fmt))
+
+
+RUN_COLUMNS = (
+    "run_id, status, task, task_version, model_id, n_samples, n_expected, n_errors, "
+    "strftime(started_at, '%Y-%m-%d %H:%M') AS started, source"
+)
+
+
+@click.command("runs")
+@click.argument("run_id", required=False)
+@click.option("--task", "-t", default=None, help="Only runs of this task.")
+@click.option("--model", "-m", default=None, help="Only runs of this model id.")
+@click.option("--limit", "-n", default=50, show_default=True, help="Newest N runs.")
+@format_option
+@registry_option
+@scan_option
+@guarded
+def runs_command(
+    run_id: str | None,
+    task: str | None,
+    model: str | None,
+    limit: int,
+    fmt: str,
+    registry_path: str | None,
+    no_scan: bool,
+) -> None:
+    """List runs, newest first, or show one RUN_ID (a unique prefix is enough) with its metrics."""
+    store = _store(registry_path, no_scan)
+    if run_id is None:
+        result = _runs_list(store, task, model, limit)
+        click.echo(render(result.columns, result.rows, fmt))
+        return
+    matches = run_sql(store, "SELECT run_id FROM runs WHERE starts_with(run_id, ?)", params=[run_id]).rows
+    if not matches:
+        raise UsageError(f"no run {run_id!r} in the registry {store.path}: list them with `emergebench runs`")
+    if len(matches) > 1:
+        raise UsageError(f"run id prefix {run_id!r} is ambiguous: {', '.join(m[0] for m in matches[:5])}")
+    full = matches[0][0]
+    detail = run_sql(
+        store, "SELECT * EXCLUDE (task_args, model_args, generate) FROM runs WHERE run_id = ?", params=[full]
+    )
+    if fmt in ("json", "csv"):
+        click.echo(render(detail.columns, detail.rows, fmt))
+    else:
+        width = max(len(c) for c in detail.columns)
+        for col, value in zip(detail.columns, detail.rows[0], strict=True):
+            click.echo(f"{col.ljust(width)}  {'' if value is None else value}")
+    metrics = run_sql(
+        store,
+        "SELECT name, breakdown, value, stderr, n, ci_low, ci_high FROM metrics WHERE run_id = ? "
+        "ORDER BY name, breakdown",
+        params=[full],
+    )
+    if metrics.rows and fmt not in ("json", "csv"):
+        click.echo("")
+        click.echo(render(metrics.columns, metrics.rows, fmt))
+
+
+def _runs_list(store: Store, task: str | None, model: str | None, limit: int) -> QueryResult:
+    with store.reader() as con:
+        cursor = con.execute(
+            f"SELECT {RUN_COLUMNS} FROM runs WHERE ($task IS NULL OR task = $task) "
+            "AND ($model IS NULL OR model_id = $model) ORDER BY started_at DESC NULLS LAST, run_id LIMIT $limit",
+            {"task": task, "model": model, "limit": limit},
+        )
+        return QueryResult([d[0] for d in cursor.description], cursor.fetchall())
+
+
+@click.command("ingest")
+@click.argument("run_dirs", nargs=-1, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@registry_option
+@guarded
+def ingest_command(run_dirs: tuple[Path, ...], registry_path: str | None) -> None:
+    """Ingest run folders (default: every new or changed run under the emergebench home)."""
+    store = Store(registry_path)
+    if run_dirs:
+        try:
+            reports = ingest_mod.ingest_paths(store, list(run_dirs))
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    else:
+        reports = ingest_mod.ingest_changed(store)
+    for report in reports:
+        click.echo(f"{report.run_id}: {report.status}, {report.samples} sample(s)")
+    click.echo(f"Ingested {len(reports)} run(s) into {store.path}")
+
+
+@click.command("export")
+@click.option("--out", "-o", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--run", "run_ids", multiple=True, help="Only these run ids (repeatable).")
+@click.option("--include-running", is_flag=True, help="Also export runs still marked running.")
+@click.option("--contributor", default=None, help="Name recorded on runs that have no contributor yet.")
+@registry_option
+@scan_option
+@guarded
+def export_command(
+    out_dir: Path,
+    run_ids: tuple[str, ...],
+    include_running: bool,
+    contributor: str | None,
+    registry_path: str | None,
+    no_scan: bool,
+) -> None:
+    """Write each run as immutable zstd Parquet shards: OUT/data/<table>/<task>/<run_id>.parquet."""
+    store = _store(registry_path, no_scan)
+    with store.reader() as con:
+        report = export_runs(con, out_dir, list(run_ids) or None, include_running, contributor)
+    click.echo(
+        f"Exported {len(report.runs)} run(s): {len(report.written)} shard(s) written, "
+        f"{len(report.skipped)} already present (shards are immutable) under {out_dir}"
+    )
+
+
+@click.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@registry_option
+@guarded
+def import_command(paths: tuple[Path, ...], registry_path: str | None) -> None:
+    """Validate and import Parquet shards (files or folders); any bad shard rejects the whole batch."""
+    store = Store(registry_path)
+    report = import_paths(store, list(paths))
+    click.echo(
+        f"Imported {len(report.imported)} run(s), {len(report.unchanged)} already present unchanged, into {store.path}"
+    )
+
+
+@click.group("sync")
+def sync_group() -> None:
+    """Pool results through a Hugging Face dataset repo (token: HF_TOKEN or `hf auth login`)."""
+
+
+endpoint_option = click.option(
+    "--endpoint", default=None, help="Hub endpoint URL (default: huggingface_hub's, e.g. https://huggingface.co)."
+)
+
+
+@sync_group.command("push")
+@click.option("--repo", required=True, help="Dataset repo ORG/NAME.")
+@endpoint_option
+@click.option("--pr", is_flag=True, help="Open a pull request instead of committing to main.")
+@click.option("--contributor", default=os.environ.get("EMERGEBENCH_CONTRIBUTOR"), help="Your name, recorded on runs.")
+@click.option("--run", "run_ids", multiple=True, help="Only these run ids (repeatable).")
+@registry_option
+@scan_option
+@guarded
+def push_command(
+    repo: str,
+    endpoint: str | None,
+    pr: bool,
+    contributor: str | None,
+    run_ids: tuple[str, ...],
+    registry_path: str | None,
+    no_scan: bool,
+) -> None:
+    """Upload runs the repo lacks, in one commit, and regenerate its dataset card."""
+    from .sync import push
+
+    _check_repo(repo)
+    store = _store(registry_path, no_scan)
+    report = push(store, repo, endpoint, pr, contributor, list(run_ids) or None, lambda m: click.echo(m, err=True))
+    if not report.runs and not report.files:
+        click.echo(f"Nothing to push: {repo} already has every finished run.")
+        return
+    where = f"pull request {report.pr_url}" if report.pr_url else f"commit {report.commit}"
+    click.echo(f"Pushed {len(report.runs)} run(s), {len(report.files)} shard(s) to {repo} ({where}).")
+
+
+@sync_group.command("pull")
+@click.option("--repo", required=True, help="Dataset repo ORG/NAME.")
+@endpoint_option
+@click.option("--revision", default=None, help="Branch, tag or commit sha (default: main).")
+@registry_option
+@guarded
+def pull_command(repo: str, endpoint: str | None, revision: str | None, registry_path: str | None) -> None:
+    """Download shards not seen before, validate them and ingest the good runs."""
+    from .sync import pull
+
+    _check_repo(repo)
+    store = Store(registry_path)
+    report = pull(store, repo, endpoint, revision, lambda m: click.echo(m, err=True))
+    if report.up_to_date:
+        click.echo(f"Already up to date with {repo} at {report.head}.")
+        return
+    click.echo(
+        f"Downloaded {len(report.downloaded)} shard(s); imported {len(report.imported)} run(s), "
+        f"{len(report.unchanged)} already present."
+    )
+    for path, problem in sorted(report.rejected.items()):
+        click.echo(f"Rejected {path}: {problem}", err=True)
+    if report.rejected:
+        raise click.exceptions.Exit(1)
+
+
+def _check_repo(repo: str) -> None:
+    parts = repo.split("/")
+    if len(parts) != 2 or not all(parts):
+        raise UsageError(f"--repo {repo!r} is not a dataset repo id: write it as ORG/NAME")
+
+
+COMMANDS = [
+    sql_command,
+    leaderboard_command,
+    runs_command,
+    ingest_command,
+    export_command,
+    import_command,
+    sync_group,
+]

@@ -1,0 +1,314 @@
+"""Ingesting run folders (spec.json, journal.jsonl, run.json) into the store, in bulk and idempotently.
+
+The journal is parsed by DuckDB's ``read_json`` (multi-threaded C++, no per-row Python), torn or
+invalid lines are skipped and the first copy of each (sample_id, epoch) wins, as in the core's
+``iter_journal``. A run is always replaced as a whole inside one transaction, so ingesting the same
+journal twice, or a longer version of it later, leaves exactly one copy of each (run_id, sample_id,
+epoch).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+from emergebench import paths
+from emergebench.journal import JOURNAL_FILE, RESULT_FILE, SPEC_FILE, read_result, read_spec
+from emergebench.records import ModelInfo, RunResult, RunSpec
+
+from .schema import RUN_TABLES, SHARD_SCHEMAS, first_row
+from .store import Store
+
+CALL_TYPE = (
+    "STRUCT(model VARCHAR, role VARCHAR, messages JSON, config JSON, output VARCHAR, "
+    "usage STRUCT(input_tokens BIGINT, output_tokens BIGINT), logprobs JSON, finish_reason VARCHAR, "
+    "latency_s DOUBLE, cached BOOLEAN, attempts BIGINT, error VARCHAR, cache_key VARCHAR, started_at TIMESTAMPTZ)[]"
+)
+JOURNAL_COLUMNS = {
+    "run_id": "VARCHAR",
+    "sample_id": "VARCHAR",
+    "epoch": "BIGINT",
+    "input": "JSON",
+    "target": "JSON",
+    "answer": "VARCHAR",
+    "scores": "MAP(VARCHAR, DOUBLE)",
+    "error": "VARCHAR",
+    "error_type": "VARCHAR",
+    "calls": CALL_TYPE,
+    "metadata": "JSON",
+    "started_at": "TIMESTAMPTZ",
+    "finished_at": "TIMESTAMPTZ",
+}
+
+
+@dataclass
+class IngestReport:
+    run_id: str
+    status: str
+    samples: int
+
+
+def _dump(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, sort_keys=True, default=str)
+
+
+def runs_row(spec: RunSpec, result: RunResult | None, run_id: str, n_journal: int) -> dict[str, Any]:
+    """One ``runs`` row from a run's spec and (if it got that far) its result."""
+    prov = result.provenance if result else None
+    versions = dict(prov.plugin_versions) if prov else {}
+    task_prov = {k[len("task:") :]: v for k, v in versions.items() if k.startswith("task:")}
+    plugin_versions = {k: v for k, v in versions.items() if not k.startswith("task:")}
+    status = result.status if result else "running"
+    return {
+        "run_id": run_id,
+        "spec_id": result.spec_id if result else spec.spec_id,
+        "status": status,
+        "task": spec.task,
+        "task_version": spec.task_version,
+        "task_args": _dump(spec.task_args),
+        "main_metric": result.task.main_metric if result else None,
+        "model_id": spec.model,
+        "model_args": _dump(spec.model_args),
+        "generate": _dump(spec.generate.model_dump(exclude_none=True)),
+        "grader": spec.grader,
+        "grader_model": spec.grader_model,
+        "seed": spec.seed,
+        "sample_limit": spec.limit,
+        "epochs": spec.epochs,
+        "n_samples": n_journal if (result is None or status == "running") else result.n_samples,
+        "n_expected": result.n_expected if result else None,
+        "n_errors": result.n_errors if result else None,
+        "errors": _dump(result.errors) if result else None,
+        "model_calls": result.model_calls if result else None,
+        "cached_calls": result.cached_calls if result else None,
+        "input_tokens": result.input_tokens if result else None,
+        "output_tokens": result.output_tokens if result else None,
+        "started_at": result.started_at if result else None,
+        "finished_at": result.finished_at if result else None,
+        "emergebench_version": prov.emergebench_version if prov else None,
+        "plugin_versions": _dump(plugin_versions),
+        "task_provenance": _dump(task_prov),
+        "contributor": prov.contributor if prov else None,
+        "python": prov.python if prov else None,
+        "platform": prov.platform if prov else None,
+    }
+
+
+def model_rows(spec: RunSpec, result: RunResult | None) -> list[dict[str, Any]]:
+    infos: list[ModelInfo] = []
+    if result is not None:
+        infos.append(result.model)
+        if result.grader_model is not None:
+            infos.append(result.grader_model)
+    else:
+        provider, _, name = spec.model.partition("/")
+        infos.append(ModelInfo(id=spec.model, provider=provider, name=name))
+    return [
+        {
+            "model_id": i.id,
+            "provider": i.provider,
+            "name": i.name,
+            "family": i.family,
+            "parameters": i.parameters,
+            "quantization": i.quantization,
+        }
+        for i in infos
+    ]
+
+
+def metric_rows(run_id: str, result: RunResult | None) -> list[dict[str, Any]]:
+    if result is None:
+        return []
+    seen: dict[tuple[str, str], dict[str, Any]] = {}
+    for m in result.metrics:
+        seen[(m.name, m.group or "")] = {
+            "run_id": run_id,
+            "name": m.name,
+            "breakdown": m.group or "",
+            "value": m.value,
+            "stderr": m.stderr,
+            "n": m.n,
+            "ci_low": m.ci_low,
+            "ci_high": m.ci_high,
+        }
+    return list(seen.values())
+
+
+def to_arrow(table: str, rows: list[dict[str, Any]]) -> pa.Table:
+    return pa.Table.from_pylist(rows, schema=SHARD_SCHEMAS[table])
+
+
+def load_journal(con: duckdb.DuckDBPyConnection, journal: Path, run_id: str) -> int:
+    """Parse the journal into temp tables ``_samples``, ``_scores`` and ``_model_calls``."""
+    con.execute("DROP TABLE IF EXISTS _journal")
+    if not journal.exists() or journal.stat().st_size == 0:
+        con.execute(
+            "CREATE TEMP TABLE _journal AS SELECT * FROM (SELECT "
+            + ", ".join(f"NULL::{t} AS {c}" for c, t in JOURNAL_COLUMNS.items())
+            + ") WHERE false"
+        )
+    else:
+        columns = "{" + ", ".join(f"'{c}': '{t}'" for c, t in JOURNAL_COLUMNS.items()) + "}"
+        con.execute(
+            f"""CREATE TEMP TABLE _journal AS
+            SELECT * EXCLUDE (ordinality) FROM read_json(?, format='newline_delimited', ignore_errors=true,
+                 maximum_object_size=268435456, columns={columns}) WITH ORDINALITY
+            WHERE sample_id IS NOT NULL AND run_id = ?
+            QUALIFY row_number() OVER (PARTITION BY sample_id, coalesce(epoch, 0) ORDER BY ordinality) = 1""",
+            [str(journal), run_id],
+        )
+    con.execute("DROP TABLE IF EXISTS _samples")
+    con.execute(
+        """CREATE TEMP TABLE _samples AS SELECT run_id, sample_id, coalesce(epoch, 0) AS epoch, input, target, answer,
+             error, error_type, metadata, coalesce(len(calls), 0)::BIGINT AS n_calls, started_at, finished_at
+           FROM _journal"""
+    )
+    con.execute("DROP TABLE IF EXISTS _scores")
+    con.execute(
+        """CREATE TEMP TABLE _scores AS SELECT run_id, sample_id, coalesce(epoch, 0) AS epoch,
+             unnest(map_keys(scores)) AS name, unnest(map_values(scores)) AS value
+           FROM _journal WHERE scores IS NOT NULL"""
+    )
+    con.execute("DROP TABLE IF EXISTS _model_calls")
+    con.execute(
+        """CREATE TEMP TABLE _model_calls AS SELECT j.run_id, j.sample_id, coalesce(j.epoch, 0) AS epoch,
+             (u.idx - 1)::BIGINT AS call_index, u.c.model, coalesce(u.c.role, 'subject') AS role, u.c.messages,
+             u.c.config, u.c.output, coalesce(u.c.usage.input_tokens, 0) AS input_tokens,
+             coalesce(u.c.usage.output_tokens, 0) AS output_tokens, u.c.finish_reason, u.c.latency_s,
+             coalesce(u.c.cached, false) AS cached, coalesce(u.c.attempts, 1) AS attempts, u.c.error,
+             u.c.cache_key, u.c.started_at, u.c.logprobs
+           FROM _journal j, unnest(j.calls) WITH ORDINALITY AS u(c, idx)"""
+    )
+    con.execute("DROP TABLE _journal")
+    row = first_row(con.execute("SELECT count(*) FROM _samples"))
+    return int(row[0]) if row else 0
+
+
+def replace_run(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    sources: dict[str, str],
+    models: pa.Table | None,
+    source: str,
+) -> None:
+    """Delete ``run_id``'s rows and insert the new ones from ``sources`` (table -> relation name).
+
+    The caller owns the transaction, so a failure leaves the store exactly as it was.
+    """
+    for table in RUN_TABLES:
+        con.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])
+    for table, relation in sources.items():
+        cols = ", ".join(f.name for f in SHARD_SCHEMAS[table])
+        if table == "runs":
+            con.execute(f"INSERT INTO runs ({cols}, source) SELECT {cols}, ? FROM {relation}", [source])
+        else:
+            con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {relation}")
+    if models is not None and models.num_rows:
+        con.register("_models_in", models)
+        # Known facts (family, size) are never erased by a source that lacks them.
+        con.execute(
+            """INSERT INTO models SELECT * FROM _models_in ON CONFLICT (model_id) DO UPDATE SET
+                 provider = coalesce(excluded.provider, provider), name = coalesce(excluded.name, name),
+                 family = coalesce(excluded.family, family), parameters = coalesce(excluded.parameters, parameters),
+                 quantization = coalesce(excluded.quantization, quantization)"""
+        )
+        con.unregister("_models_in")
+
+
+def _stat(run_dir: Path) -> tuple[int, int, int]:
+    journal = run_dir / JOURNAL_FILE
+    result = run_dir / RESULT_FILE
+    js = journal.stat() if journal.exists() else None
+    rs = result.stat() if result.exists() else None
+    return (js.st_size if js else 0, js.st_mtime_ns if js else 0, rs.st_mtime_ns if rs else 0)
+
+
+def ingest_run_dir(con: duckdb.DuckDBPyConnection, run_dir: Path, result: RunResult | None = None) -> IngestReport:
+    """Ingest one run folder with a writer connection (one transaction)."""
+    spec = read_spec(run_dir)
+    result = result or read_result(run_dir)
+    if spec is None and result is not None:
+        spec = result.spec
+    if spec is None:
+        raise ValueError(f"{run_dir} is not a run folder: {SPEC_FILE} is missing or invalid")
+    run_id = result.run_id if result else run_dir.name
+    stat = _stat(run_dir)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        n = load_journal(con, run_dir / JOURNAL_FILE, run_id)
+        runs = to_arrow("runs", [runs_row(spec, result, run_id, n)])
+        metrics = to_arrow("metrics", metric_rows(run_id, result))
+        con.register("_runs_in", runs)
+        con.register("_metrics_in", metrics)
+        replace_run(
+            con,
+            run_id,
+            {
+                "runs": "_runs_in",
+                "samples": "_samples",
+                "scores": "_scores",
+                "model_calls": "_model_calls",
+                "metrics": "_metrics_in",
+            },
+            to_arrow("models", model_rows(spec, result)),
+            "local",
+        )
+        con.execute(
+            "INSERT OR REPLACE INTO ingest_log VALUES (?, ?, ?, ?, ?, now())",
+            [str(run_dir.resolve()), run_id, *stat],
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        for name in ("_runs_in", "_metrics_in"):
+            try:
+                con.unregister(name)
+            except Exception:  # noqa: BLE001 - a view that was never registered
+                pass
+        for name in ("_samples", "_scores", "_model_calls"):
+            con.execute(f"DROP TABLE IF EXISTS {name}")
+    return IngestReport(run_id, result.status if result else "running", n)
+
+
+def changed_run_dirs(store: Store, runs_dir: Path | None = None) -> list[Path]:
+    """Run folders whose journal or result changed since they were last ingested."""
+    root = runs_dir or paths.runs_dir()
+    if not root.exists():
+        return []
+    candidates = [p for p in root.iterdir() if p.is_dir() and (p / SPEC_FILE).exists()]
+    if not candidates:
+        return []
+    with store.reader() as con:
+        known = {
+            row[0]: tuple(row[1:])
+            for row in con.execute(
+                "SELECT run_dir, journal_size, journal_mtime_ns, result_mtime_ns FROM ingest_log"
+            ).fetchall()
+        }
+    return [p for p in sorted(candidates) if known.get(str(p.resolve())) != _stat(p)]
+
+
+def ingest_changed(store: Store, runs_dir: Path | None = None) -> list[IngestReport]:
+    """Ingest every new or changed run folder; a broken folder is skipped, never fatal."""
+    changed = changed_run_dirs(store, runs_dir)
+    reports: list[IngestReport] = []
+    if not changed:
+        return reports
+    with store.writer() as con:
+        for run_dir in changed:
+            try:
+                reports.append(ingest_run_dir(con, run_dir))
+            except (ValueError, duckdb.Error, OSError) as exc:
+                reports.append(IngestReport(run_dir.name, f"skipped: {exc}", 0))
+    return reports
+
+
+def ingest_paths(store: Store, run_dirs: list[Path]) -> list[IngestReport]:
+    with store.writer() as con:
+        return [ingest_run_dir(con, d) for d in run_dirs]

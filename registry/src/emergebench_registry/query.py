@@ -1,0 +1,124 @@
+"""Read-side queries: arbitrary SQL (read-only by default) and the leaderboard."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+from emergebench.errors import UsageError
+
+from .store import Store
+
+
+@dataclass
+class QueryResult:
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+
+
+def run_sql(store: Store, sql: str, write: bool = False, params: list[Any] | None = None) -> QueryResult:
+    """Run one SQL text; DuckDB's own message (with its LINE/caret position) becomes a UsageError."""
+    if not sql.strip():
+        raise UsageError('empty SQL query: pass a statement, e.g. emergebench sql "SELECT * FROM runs"')
+    opener = store.writer if write else store.reader
+    with opener() as con:
+        try:
+            cursor = con.execute(sql, params or [])
+            if cursor.description is None:
+                return QueryResult([], [])
+            columns = [d[0] for d in cursor.description]
+            return QueryResult(columns, cursor.fetchall())
+        except duckdb.Error as exc:
+            message = str(exc).strip()
+            hint = ""
+            if not write and ("read-only" in message.lower() or "read only" in message.lower()):
+                hint = "\nThe registry is opened read-only for queries; pass --write to modify it."
+            raise UsageError(f"SQL error: {message}{hint}") from None
+
+
+LEADERBOARD_SQL = """
+WITH lr AS (
+  SELECT l.*, coalesce(CAST($metric AS VARCHAR), l.main_metric) AS metric FROM latest_runs l
+  WHERE ($task IS NULL OR l.task = $task)
+),
+from_metrics AS (
+  SELECT lr.run_id, mt.value, mt.stderr, mt.ci_low, mt.ci_high, mt.n
+  FROM lr JOIN metrics mt ON mt.run_id = lr.run_id AND mt.breakdown = '' AND mt.name = lr.metric
+),
+from_scores AS (
+  SELECT lr.run_id, avg(s.value) AS value,
+         CASE WHEN count(*) > 1 THEN stddev_samp(s.value) / sqrt(count(*)) END AS stderr,
+         NULL::DOUBLE AS ci_low, NULL::DOUBLE AS ci_high, count(*) AS n
+  FROM lr JOIN scores s ON s.run_id = lr.run_id AND s.name = lr.metric
+  WHERE lr.run_id NOT IN (SELECT run_id FROM from_metrics)
+  GROUP BY lr.run_id
+),
+vals AS (SELECT * FROM from_metrics UNION ALL SELECT * FROM from_scores)
+SELECT lr.task, lr.task_version, lr.model_id, m.family AS model_family, m.parameters AS model_parameters,
+       lr.metric, v.value, v.stderr,
+       coalesce(v.ci_low, v.value - 1.96 * v.stderr) AS ci_low,
+       coalesce(v.ci_high, v.value + 1.96 * v.stderr) AS ci_high,
+       v.n, lr.run_id, lr.status
+FROM lr JOIN vals v USING (run_id) LEFT JOIN models m ON m.model_id = lr.model_id
+ORDER BY lr.task, lr.task_version, v.value DESC NULLS LAST, lr.model_id
+"""
+
+
+def leaderboard(store: Store, task: str | None = None, metric: str | None = None) -> QueryResult:
+    """One row per (task, task version, model): the latest finished run's main metric (or ``metric``).
+
+    The task's own aggregate (the ``metrics`` table) is used when it has the metric; otherwise the
+    mean and standard error of the per-sample scores of that name. Task versions are never mixed.
+    """
+    with store.reader() as con:
+        cursor = con.execute(LEADERBOARD_SQL, {"task": task, "metric": metric})
+        columns = [d[0] for d in cursor.description]
+        rows = cursor.fetchall()
+        if not rows and task is not None:
+            known = [r[0] for r in con.execute("SELECT DISTINCT task FROM runs ORDER BY 1").fetchall()]
+            if task not in known:
+                raise UsageError(
+                    f"no runs of task {task!r} in the registry {store.path}. "
+                    f"Tasks with runs: {', '.join(known) or 'none yet (run one with `emergebench run`)'}"
+                )
+    return QueryResult(columns, rows)
+
+
+def format_cell(value: float | None, stderr: float | None, lo: float | None, hi: float | None, n: int, ci: bool) -> str:
+    if value is None:
+        return f"- (n={n})"
+    if ci and lo is not None and hi is not None:
+        return f"{value:.3f} [{lo:.3f}, {hi:.3f}] (n={n})"
+    if stderr is not None:
+        return f"{value:.3f} ± {stderr:.3f} (n={n})"
+    return f"{value:.3f} (n={n})"
+
+
+def human_params(count: int | None) -> str:
+    if not count:
+        return ""
+    for unit, size in (("T", 10**12), ("B", 10**9), ("M", 10**6), ("K", 10**3)):
+        if count >= size:
+            return f"{count / size:.3g}{unit}"
+    return str(count)
+
+
+def pivot_leaderboard(result: QueryResult, ci: bool = False) -> QueryResult:
+    """Models as rows, ``task@version (metric)`` as columns."""
+    idx = {c: i for i, c in enumerate(result.columns)}
+    columns: list[str] = []
+    models: dict[str, dict[str, str]] = {}
+    labels: dict[str, str] = {}
+    for row in result.rows:
+        col = f"{row[idx['task']]}@{row[idx['task_version']]} ({row[idx['metric']]})"
+        if col not in columns:
+            columns.append(col)
+        model = row[idx["model_id"]]
+        extra = ", ".join(x for x in (row[idx["model_family"]], human_params(row[idx["model_parameters"]])) if x)
+        labels[model] = f"{model} ({extra})" if extra else model
+        models.setdefault(model, {})[col] = format_cell(
+            row[idx["value"]], row[idx["stderr"]], row[idx["ci_low"]], row[idx["ci_high"]], row[idx["n"]], ci
+        )
+    rows = [tuple([labels[m]] + [cells.get(c, "") for c in columns]) for m, cells in models.items()]
+    return QueryResult(["model"] + columns, rows)

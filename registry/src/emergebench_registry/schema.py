@@ -1,0 +1,261 @@
+"""The registry's tables, views and schema migrations (documented column by column in docs/registry.md).
+
+The six data tables are also the shard format: each exported Parquet shard holds one run's rows of
+one table, with exactly the columns and types of ``SHARD_SCHEMAS``, so a shard read back from the Hub
+can be checked column by column before it touches the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import duckdb
+import pyarrow as pa
+
+SCHEMA_VERSION = 2
+
+TS = pa.timestamp("us", tz="UTC")
+
+# One run's rows of each table; the order is the shard's column order.
+SHARD_SCHEMAS: dict[str, pa.Schema] = {
+    "runs": pa.schema(
+        [
+            ("run_id", pa.string()),
+            ("spec_id", pa.string()),
+            ("status", pa.string()),
+            ("task", pa.string()),
+            ("task_version", pa.string()),
+            ("task_args", pa.string()),
+            ("main_metric", pa.string()),
+            ("model_id", pa.string()),
+            ("model_args", pa.string()),
+            ("generate", pa.string()),
+            ("grader", pa.string()),
+            ("grader_model", pa.string()),
+            ("seed", pa.int64()),
+            ("sample_limit", pa.int64()),
+            ("epochs", pa.int64()),
+            ("n_samples", pa.int64()),
+            ("n_expected", pa.int64()),
+            ("n_errors", pa.int64()),
+            ("errors", pa.string()),
+            ("model_calls", pa.int64()),
+            ("cached_calls", pa.int64()),
+            ("input_tokens", pa.int64()),
+            ("output_tokens", pa.int64()),
+            ("started_at", TS),
+            ("finished_at", TS),
+            ("emergebench_version", pa.string()),
+            ("plugin_versions", pa.string()),
+            ("task_provenance", pa.string()),
+            ("contributor", pa.string()),
+            ("python", pa.string()),
+            ("platform", pa.string()),
+        ]
+    ),
+    "models": pa.schema(
+        [
+            ("model_id", pa.string()),
+            ("provider", pa.string()),
+            ("name", pa.string()),
+            ("family", pa.string()),
+            ("parameters", pa.int64()),
+            ("quantization", pa.string()),
+        ]
+    ),
+    "samples": pa.schema(
+        [
+            ("run_id", pa.string()),
+            ("sample_id", pa.string()),
+            ("epoch", pa.int64()),
+            ("input", pa.string()),
+            ("target", pa.string()),
+            ("answer", pa.string()),
+            ("error", pa.string()),
+            ("error_type", pa.string()),
+            ("metadata", pa.string()),
+            ("n_calls", pa.int64()),
+            ("started_at", TS),
+            ("finished_at", TS),
+        ]
+    ),
+    "scores": pa.schema(
+        [
+            ("run_id", pa.string()),
+            ("sample_id", pa.string()),
+            ("epoch", pa.int64()),
+            ("name", pa.string()),
+            ("value", pa.float64()),
+        ]
+    ),
+    "model_calls": pa.schema(
+        [
+            ("run_id", pa.string()),
+            ("sample_id", pa.string()),
+            ("epoch", pa.int64()),
+            ("call_index", pa.int64()),
+            ("model", pa.string()),
+            ("role", pa.string()),
+            ("messages", pa.string()),
+            ("config", pa.string()),
+            ("output", pa.string()),
+            ("input_tokens", pa.int64()),
+            ("output_tokens", pa.int64()),
+            ("finish_reason", pa.string()),
+            ("latency_s", pa.float64()),
+            ("cached", pa.bool_()),
+            ("attempts", pa.int64()),
+            ("error", pa.string()),
+            ("cache_key", pa.string()),
+            ("started_at", TS),
+            ("logprobs", pa.string()),
+        ]
+    ),
+    "metrics": pa.schema(
+        [
+            ("run_id", pa.string()),
+            ("name", pa.string()),
+            ("breakdown", pa.string()),
+            ("value", pa.float64()),
+            ("stderr", pa.float64()),
+            ("n", pa.int64()),
+            ("ci_low", pa.float64()),
+            ("ci_high", pa.float64()),
+        ]
+    ),
+}
+
+# The key of each table: one row per key in the store and in a shard.
+KEYS: dict[str, tuple[str, ...]] = {
+    "runs": ("run_id",),
+    "models": ("model_id",),
+    "samples": ("run_id", "sample_id", "epoch"),
+    "scores": ("run_id", "sample_id", "epoch", "name"),
+    "model_calls": ("run_id", "sample_id", "epoch", "call_index"),
+    "metrics": ("run_id", "name", "breakdown"),
+}
+# Tables whose rows belong to one run (deleted and re-inserted together when a run is re-ingested).
+RUN_TABLES = ("runs", "samples", "scores", "model_calls", "metrics")
+
+_DUCK_TYPES = {
+    pa.string(): "VARCHAR",
+    pa.int64(): "BIGINT",
+    pa.float64(): "DOUBLE",
+    pa.bool_(): "BOOLEAN",
+    TS: "TIMESTAMPTZ",
+}
+_JSON_COLUMNS = {
+    "task_args",
+    "model_args",
+    "generate",
+    "errors",
+    "plugin_versions",
+    "task_provenance",
+    "input",
+    "target",
+    "metadata",
+    "messages",
+    "config",
+    "logprobs",
+}
+
+
+def table_ddl(table: str) -> str:
+    cols = []
+    for fld in SHARD_SCHEMAS[table]:
+        kind = "JSON" if fld.name in _JSON_COLUMNS else _DUCK_TYPES[fld.type]
+        null = " NOT NULL" if fld.name in KEYS[table] else ""
+        cols.append(f"{fld.name} {kind}{null}")
+    if table == "runs":
+        cols += ["source VARCHAR NOT NULL DEFAULT 'local'", "ingested_at TIMESTAMPTZ NOT NULL DEFAULT now()"]
+    cols.append(f"PRIMARY KEY ({', '.join(KEYS[table])})")
+    return f"CREATE TABLE IF NOT EXISTS {table} (\n  " + ",\n  ".join(cols) + "\n)"
+
+
+def _v1(con: duckdb.DuckDBPyConnection) -> None:
+    for table in SHARD_SCHEMAS:
+        con.execute(table_ddl(table))
+    con.execute(
+        """CREATE TABLE IF NOT EXISTS ingest_log (
+          run_dir VARCHAR PRIMARY KEY, run_id VARCHAR, journal_size BIGINT, journal_mtime_ns BIGINT,
+          result_mtime_ns BIGINT, ingested_at TIMESTAMPTZ DEFAULT now())"""
+    )
+    con.execute(
+        """CREATE TABLE IF NOT EXISTS sync_files (
+          repo VARCHAR NOT NULL, path VARCHAR NOT NULL, oid VARCHAR NOT NULL, run_id VARCHAR,
+          outcome VARCHAR NOT NULL, detail VARCHAR, seen_at TIMESTAMPTZ DEFAULT now(),
+          PRIMARY KEY (repo, path))"""
+    )
+    con.execute(
+        """CREATE TABLE IF NOT EXISTS sync_heads (
+          repo VARCHAR PRIMARY KEY, revision VARCHAR, head VARCHAR, pulled_at TIMESTAMPTZ DEFAULT now())"""
+    )
+
+
+VIEWS = {
+    # The newest finished run per (model, task, task version); complete runs beat partial ones.
+    "latest_runs": """
+        SELECT * EXCLUDE (rk) FROM (
+          SELECT r.*, row_number() OVER (
+            PARTITION BY model_id, task, task_version
+            ORDER BY (status = 'complete') DESC, coalesce(finished_at, started_at) DESC, run_id DESC) AS rk
+          FROM runs r WHERE status <> 'running') WHERE rk = 1""",
+    # One row per (run, sample, epoch, score name) with what you need to slice it.
+    "sample_scores": """
+        SELECT s.run_id, s.sample_id, s.epoch, s.name AS score, s.value,
+               r.task, r.task_version, r.model_id, m.family AS model_family, m.parameters AS model_parameters,
+               r.status, r.seed, r.contributor, r.finished_at
+        FROM scores s JOIN runs r USING (run_id) LEFT JOIN models m USING (model_id)""",
+    # The task's main metric (overall, not a breakdown) for the latest run of each model and task.
+    "leaderboard": """
+        SELECT l.task, l.task_version, l.model_id, m.family AS model_family, m.parameters AS model_parameters,
+               coalesce(l.main_metric, mt.name) AS metric, mt.value, mt.stderr, mt.ci_low, mt.ci_high, mt.n,
+               l.run_id, l.status, l.finished_at
+        FROM latest_runs l LEFT JOIN models m USING (model_id)
+        JOIN metrics mt ON mt.run_id = l.run_id AND mt.breakdown = ''
+          AND mt.name = coalesce(l.main_metric, mt.name)""",
+}
+
+
+def _v2(con: duckdb.DuckDBPyConnection) -> None:
+    for name, sql in VIEWS.items():
+        con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
+
+
+MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [_v1, _v2]
+assert len(MIGRATIONS) == SCHEMA_VERSION
+
+
+def first_row(cursor: duckdb.DuckDBPyConnection) -> tuple | None:
+    """The first row of a result, fetched to the end: DuckDB 2 refuses new work on a half-read result."""
+    rows = cursor.fetchall()
+    return rows[0] if rows else None
+
+
+def current_version(con: duckdb.DuckDBPyConnection) -> int:
+    exists = first_row(
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_info' AND table_schema = 'main'"
+        )
+    )
+    if not exists or not exists[0]:
+        return 0
+    row = first_row(con.execute("SELECT max(version) FROM schema_info"))
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> int:
+    """Bring a store up to ``SCHEMA_VERSION`` one migration at a time, each in its own transaction."""
+    con.execute("CREATE TABLE IF NOT EXISTS schema_info (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ)")
+    version = current_version(con)
+    if version > SCHEMA_VERSION:
+        raise RuntimeError(
+            f"the registry store has schema version {version}, newer than this emergebench-registry "
+            f"understands ({SCHEMA_VERSION}): upgrade emergebench-registry"
+        )
+    for number in range(version + 1, SCHEMA_VERSION + 1):
+        con.execute("BEGIN TRANSACTION")
+        MIGRATIONS[number - 1](con)
+        con.execute("INSERT INTO schema_info VALUES (?, now())", [number])
+        con.execute("COMMIT")
+    return SCHEMA_VERSION

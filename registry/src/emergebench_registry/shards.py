@@ -1,0 +1,384 @@
+"""Immutable per-run Parquet shards: export, validation and import.
+
+Layout: ``data/<table>/<task>/<run_id>.parquet`` (zstd), one shard per table per run, every run with
+all six tables (possibly empty) so a run arrives complete or not at all. Import treats every file as
+hostile: size, Parquet framing, exact column names and types, row counts, keys, run ids, JSON
+validity and key collisions are all checked on every shard before the store is opened for writing,
+and a batch is applied in one transaction, so a rejected import leaves the store exactly as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from emergebench.errors import UsageError
+
+from .ingest import replace_run
+from .schema import _JSON_COLUMNS, KEYS, SHARD_SCHEMAS, first_row
+from .store import Store
+
+SHARD_TABLES = tuple(SHARD_SCHEMAS)  # runs, models, samples, scores, model_calls, metrics
+MAX_SHARD_BYTES = int(os.environ.get("EMERGEBENCH_MAX_SHARD_BYTES", str(2 * 1024**3)))
+MAX_SHARD_ROWS = 50_000_000
+MAX_UNCOMPRESSED_BYTES = 16 * 1024**3
+RUN_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
+STATUSES = {"running", "complete", "partial", "interrupted", "failed"}
+PATH_RE = re.compile(r"(?:^|/)data/(?P<table>[a-z_]+)/(?P<task>.+)/(?P<run>[^/]+)\.parquet$")
+
+
+class ShardError(UsageError):
+    """A shard that failed validation: the message names the file and the problem."""
+
+
+def shard_path(table: str, task: str, run_id: str) -> str:
+    """The repo-relative path of a shard; the task name may contain '/' (namespaced tasks)."""
+    if not RUN_ID_RE.match(run_id):
+        raise ValueError(f"run id {run_id!r} cannot name a shard file")
+    safe_task = "/".join(re.sub(r"[^A-Za-z0-9._-]", "_", part) for part in task.split("/"))
+    return f"data/{table}/{safe_task}/{run_id}.parquet"
+
+
+def parse_shard_path(path: str) -> tuple[str, str, str] | None:
+    """(table, task, run_id) for a path of the shard layout, else None."""
+    match = PATH_RE.search(path.replace(os.sep, "/"))
+    if not match or match.group("table") not in SHARD_SCHEMAS:
+        return None
+    return match.group("table"), match.group("task"), match.group("run")
+
+
+def _run_tables(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, pa.Table]:
+    out: dict[str, pa.Table] = {}
+    for table, schema in SHARD_SCHEMAS.items():
+        cols = ", ".join(f"{f.name}::VARCHAR AS {f.name}" if f.name in _JSON_COLUMNS else f.name for f in schema)
+        if table == "models":
+            sql = (
+                f"SELECT {cols} FROM models WHERE model_id IN "
+                "(SELECT model_id FROM runs WHERE run_id = $r UNION SELECT grader_model FROM runs WHERE run_id = $r)"
+                " ORDER BY model_id"
+            )
+        else:
+            sql = f"SELECT {cols} FROM {table} WHERE run_id = $r ORDER BY {', '.join(KEYS[table])}"
+        arrow = con.execute(sql, {"r": run_id}).to_arrow_table()
+        out[table] = arrow.cast(schema)
+    return out
+
+
+def write_shard(table: pa.Table, dest: Path) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(dest.name + ".tmp")
+    pq.write_table(table, tmp, compression="zstd", write_statistics=True)
+    os.replace(tmp, dest)
+
+
+@dataclass
+class ExportReport:
+    written: list[Path] = field(default_factory=list)
+    skipped: list[Path] = field(default_factory=list)
+    runs: list[str] = field(default_factory=list)
+
+
+def export_runs(
+    con: duckdb.DuckDBPyConnection,
+    out_dir: Path,
+    run_ids: list[str] | None = None,
+    include_running: bool = False,
+    contributor: str | None = None,
+) -> ExportReport:
+    """Write each selected run's shards under ``out_dir``; existing shards are immutable and kept."""
+    where = "" if include_running else "WHERE status <> 'running'"
+    rows = con.execute(f"SELECT run_id, task FROM runs {where} ORDER BY run_id").fetchall()
+    if run_ids is not None:
+        wanted = set(run_ids)
+        unknown = wanted - {r[0] for r in rows}
+        if unknown:
+            raise UsageError(
+                f"no exportable run(s) {', '.join(sorted(unknown))} in the registry "
+                "(unknown ids, or runs still running: see `emergebench runs`)"
+            )
+        rows = [r for r in rows if r[0] in wanted]
+    report = ExportReport()
+    for run_id, task in rows:
+        targets = {t: out_dir / shard_path(t, task, run_id) for t in SHARD_TABLES}
+        if all(p.exists() for p in targets.values()):
+            report.skipped.extend(targets.values())
+            continue
+        tables = _run_tables(con, run_id)
+        if contributor:
+            runs = tables["runs"]
+            filled = pc.coalesce(runs["contributor"], pa.scalar(contributor))
+            tables["runs"] = runs.set_column(runs.schema.get_field_index("contributor"), "contributor", filled)
+        for table, dest in targets.items():
+            if dest.exists():
+                report.skipped.append(dest)
+            else:
+                write_shard(tables[table], dest)
+                report.written.append(dest)
+        report.runs.append(run_id)
+    return report
+
+
+# -- validation ---------------------------------------------------------------------------------
+@dataclass
+class Shard:
+    path: Path
+    label: str
+    table: str
+    run_id: str
+    data: pa.Table
+
+
+def _fail(label: str, problem: str) -> ShardError:
+    return ShardError(f"rejected shard {label}: {problem}")
+
+
+def read_shard(path: Path, label: str | None = None) -> Shard:
+    """Read and fully validate one shard file; raises ShardError naming the file and the problem."""
+    label = label or str(path)
+    parsed = parse_shard_path(str(path)) or parse_shard_path(label)
+    if parsed is None:
+        raise _fail(label, "its path does not follow data/<table>/<task>/<run_id>.parquet")
+    table, _task, run_id = parsed
+    if not RUN_ID_RE.match(run_id):
+        raise _fail(label, f"run id {run_id!r} in the file name is not a valid run id")
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise _fail(label, f"cannot be read ({exc.strerror})") from None
+    if size > MAX_SHARD_BYTES:
+        raise _fail(label, f"{size} bytes is larger than the {MAX_SHARD_BYTES}-byte limit for one shard")
+    with open(path, "rb") as handle:
+        head = handle.read(4)
+        handle.seek(max(0, size - 4))
+        tail = handle.read(4)
+    if size < 12 or head != b"PAR1" or tail != b"PAR1":
+        raise _fail(label, "is not a complete Parquet file (missing PAR1 magic: truncated or not Parquet)")
+    try:
+        meta = pq.read_metadata(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise _fail(label, f"has an unreadable Parquet footer ({exc})") from None
+    if meta.num_rows > MAX_SHARD_ROWS:
+        raise _fail(label, f"claims {meta.num_rows} rows, more than the {MAX_SHARD_ROWS} allowed in one shard")
+    uncompressed = sum(
+        meta.row_group(i).column(j).total_uncompressed_size
+        for i in range(meta.num_row_groups)
+        for j in range(meta.num_columns)
+    )
+    if uncompressed > MAX_UNCOMPRESSED_BYTES:
+        raise _fail(label, f"would expand to {uncompressed} bytes, above the {MAX_UNCOMPRESSED_BYTES}-byte limit")
+    expected = SHARD_SCHEMAS[table]
+    actual = meta.schema.to_arrow_schema()
+    if actual.names != expected.names:
+        missing = [n for n in expected.names if n not in actual.names]
+        extra = [n for n in actual.names if n not in expected.names]
+        detail = "; ".join(
+            x
+            for x in (
+                f"missing columns {missing}" if missing else "",
+                f"unexpected columns {extra}" if extra else "",
+                "columns out of order" if not missing and not extra else "",
+            )
+            if x
+        )
+        raise _fail(label, f"does not match the {table!r} shard schema: {detail}")
+    for fld in expected:
+        got = actual.field(fld.name).type
+        if got != fld.type:
+            raise _fail(label, f"column {fld.name!r} has type {got}, expected {fld.type}")
+    try:
+        data = pq.read_table(path, schema=expected)
+    except (pa.ArrowException, OSError) as exc:
+        raise _fail(label, f"is corrupt ({exc})") from None
+    if data.num_rows != meta.num_rows:
+        raise _fail(label, f"holds {data.num_rows} rows but its footer says {meta.num_rows}")
+    _check_content(label, table, run_id, data)
+    return Shard(path, label, table, run_id, data)
+
+
+def _check_content(label: str, table: str, run_id: str, data: pa.Table) -> None:
+    for key in KEYS[table]:
+        nulls = data[key].null_count
+        if nulls:
+            raise _fail(label, f"key column {key!r} has {nulls} null value(s)")
+    if "run_id" in data.column_names and data.num_rows:
+        others = pc.unique(pc.filter(data["run_id"], pc.not_equal(data["run_id"], run_id)))
+        if len(others):
+            raise _fail(label, f"holds rows of run(s) {others.to_pylist()[:3]}, but its file name says {run_id!r}")
+    if table == "runs":
+        if data.num_rows != 1:
+            raise _fail(label, f"a runs shard holds exactly one row, this one has {data.num_rows}")
+        status = data["status"][0].as_py()
+        if status not in STATUSES:
+            raise _fail(label, f"status {status!r} is not one of {sorted(STATUSES)}")
+    for name in ("epoch", "call_index"):
+        if name in data.column_names and data.num_rows and pc.min(data[name]).as_py() < 0:
+            raise _fail(label, f"column {name!r} has a negative value")
+    con = duckdb.connect(config={"autoinstall_known_extensions": "false"})
+    try:
+        con.register("shard", data)
+        keys = ", ".join(KEYS[table])
+        dup = first_row(
+            con.execute(
+                f"SELECT {keys}, count(*) AS copies, count(DISTINCT shard) AS versions FROM shard "
+                f"GROUP BY {keys} HAVING count(*) > 1 ORDER BY versions DESC LIMIT 1"
+            )
+        )
+        if dup is not None and dup[-1] > 1:
+            raise _fail(label, f"has duplicate key {dup[:-2]} with different contents")
+        if dup is not None:
+            raise _fail(label, f"has duplicate key {dup[:-2]} ({dup[-2]} copies)")
+        for col in (c for c in data.column_names if c in _JSON_COLUMNS):
+            bad = first_row(
+                con.execute(f"SELECT {col} FROM shard WHERE {col} IS NOT NULL AND NOT json_valid({col}) LIMIT 1")
+            )
+            if bad is not None:
+                raise _fail(label, f"column {col!r} holds invalid JSON: {str(bad[0])[:60]!r}")
+    finally:
+        con.close()
+
+
+# -- import -------------------------------------------------------------------------------------
+@dataclass
+class RunBundle:
+    run_id: str
+    shards: dict[str, Shard]
+
+    @property
+    def runs_row(self) -> dict[str, object]:
+        return self.shards["runs"].data.to_pylist()[0]
+
+
+@dataclass
+class ImportReport:
+    imported: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    rejected: dict[str, str] = field(default_factory=dict)  # label -> problem
+
+
+def bundle(shards: list[Shard]) -> tuple[list[RunBundle], dict[str, str]]:
+    """Group validated shards by run; a run missing any table, or given twice, is a problem."""
+    by_run: dict[str, dict[str, Shard]] = defaultdict(dict)
+    problems: dict[str, str] = {}
+    for shard in shards:
+        existing = by_run[shard.run_id].get(shard.table)
+        if existing is not None and not existing.data.equals(shard.data):
+            problems[shard.label] = (
+                f"rejected shard {shard.label}: run {shard.run_id!r} table {shard.table!r} is also in "
+                f"{existing.label} with different contents"
+            )
+            continue
+        by_run[shard.run_id][shard.table] = shard
+    bundles = []
+    for run_id, tables in sorted(by_run.items()):
+        missing = [t for t in SHARD_TABLES if t not in tables]
+        if missing:
+            some = next(iter(tables.values())).label
+            problems[some] = (
+                f"run {run_id!r} is incomplete: no shard for table(s) {', '.join(missing)} (next to {some})"
+            )
+            continue
+        models = tables["models"].data
+        run_model = tables["runs"].data["model_id"][0].as_py()
+        if run_model not in models["model_id"].to_pylist():
+            problems[tables["models"].label] = (
+                f"rejected shard {tables['models'].label}: it lacks the run's model {run_model!r}"
+            )
+            continue
+        bundles.append(RunBundle(run_id, tables))
+    return bundles, problems
+
+
+def _conflict(con: duckdb.DuckDBPyConnection, run: RunBundle) -> str | None | bool:
+    """None: new run; True: identical to the stored one; a string: why it conflicts."""
+    stored = first_row(
+        con.execute(
+            "SELECT status, spec_id, n_samples, finished_at, task, task_version FROM runs WHERE run_id = ?",
+            [run.run_id],
+        )
+    )
+    if stored is None:
+        return None
+    row = run.runs_row
+    incoming = (row["status"], row["spec_id"], row["n_samples"], row["finished_at"], row["task"], row["task_version"])
+    if stored[1] != incoming[1] or stored[4:] != incoming[4:]:
+        return f"run {run.run_id!r} already exists in the store with a different spec ({stored[1]} vs {incoming[1]})"
+    if tuple(stored[:4]) == incoming:
+        return True
+    if stored[0] == "complete":
+        return f"run {run.run_id!r} is complete in the store and the shard's copy differs (status {incoming[0]})"
+    return False  # the stored copy is unfinished: the incoming one replaces it
+
+
+def apply_bundles(con: duckdb.DuckDBPyConnection, runs: list[RunBundle], source: str) -> ImportReport:
+    """Insert validated runs in one transaction (the caller holds the writer)."""
+    report = ImportReport()
+    todo: list[RunBundle] = []
+    for run in runs:
+        verdict = _conflict(con, run)
+        if verdict is True:
+            report.unchanged.append(run.run_id)
+        elif isinstance(verdict, str):
+            report.rejected[run.shards["runs"].label] = verdict
+        else:
+            todo.append(run)
+    if report.rejected:
+        return report
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for run in todo:
+            names = {}
+            for table, shard in run.shards.items():
+                if table == "models":
+                    continue
+                names[table] = f"_in_{table}"
+                con.register(names[table], shard.data)
+            replace_run(con, run.run_id, names, run.shards["models"].data, source)
+            for name in names.values():
+                con.unregister(name)
+            report.imported.append(run.run_id)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return report
+
+
+def import_paths(store: Store, inputs: list[Path], source: str = "import") -> ImportReport:
+    """Validate every shard under ``inputs`` first; any problem rejects the whole batch untouched."""
+    files: list[Path] = []
+    for item in inputs:
+        if item.is_dir():
+            files.extend(sorted(item.rglob("*.parquet")))
+        elif item.exists():
+            files.append(item)
+        else:
+            raise UsageError(f"no such file or folder: {item}")
+    if not files:
+        raise UsageError(f"no .parquet shards found under {', '.join(map(str, inputs))}")
+    shards, problems = [], {}
+    for path in files:
+        try:
+            shards.append(read_shard(path))
+        except ShardError as exc:
+            problems[str(path)] = str(exc)
+    runs, bundle_problems = bundle(shards)
+    problems.update(bundle_problems)
+    if problems:
+        raise ShardError(
+            "import rejected, the registry was not changed:\n" + "\n".join(f"  - {p}" for p in problems.values())
+        )
+    with store.writer() as con:
+        report = apply_bundles(con, runs, source)
+    if report.rejected:
+        raise ShardError(
+            "import rejected, the registry was not changed:\n"
+            + "\n".join(f"  - {label}: {p}" for label, p in report.rejected.items())
+        )
+    return report

@@ -1,0 +1,312 @@
+"""Pooling runs in a Hugging Face dataset repo: push new runs, pull unseen shards.
+
+Push makes one commit with ``create_commit(parent_commit=head)``. On 412 (the head moved), 409 (a
+commit is in progress), 429 (quota) and 5xx it waits (``Retry-After`` if the server sent one, else
+exponential backoff with jitter, both capped) and starts over from the new head, recomputing which
+runs the repo lacks, so two racing pushers both land and neither uploads the other's runs twice.
+Pull compares the head with the last pulled one, lists the ``data/`` tree once and downloads only
+shards whose (path, blob id) it has not seen, so its cost scales with what is new.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx2
+from emergebench.errors import UsageError
+from huggingface_hub import CommitOperationAdd, HfApi, hf_hub_download
+from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError, RevisionNotFoundError
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, stop_after_delay
+from tenacity.wait import wait_random_exponential
+
+from .card import dataset_card
+from .schema import first_row
+from .shards import SHARD_TABLES, ShardError, apply_bundles, bundle, export_runs, parse_shard_path, read_shard
+from .store import Store
+
+REPO_TYPE = "dataset"
+RETRY_STATUSES = {409, 412, 429, 500, 502, 503, 504}
+MAX_ATTEMPTS = int(os.environ.get("EMERGEBENCH_SYNC_ATTEMPTS", "8"))
+MAX_WAIT_S = float(os.environ.get("EMERGEBENCH_SYNC_MAX_WAIT", "60"))
+TOTAL_WAIT_S = float(os.environ.get("EMERGEBENCH_SYNC_TOTAL_WAIT", "600"))
+
+
+def get_token() -> str | None:
+    """``HF_TOKEN`` or the huggingface_hub login; never logged, stored or exported."""
+    from huggingface_hub import get_token as hf_get_token
+
+    return os.environ.get("HF_TOKEN") or hf_get_token()
+
+
+def scrub(text: str, token: str | None) -> str:
+    return text.replace(token, "***") if token else text
+
+
+def _status(exc: BaseException) -> int | None:
+    response = getattr(exc, "response", None)
+    return getattr(response, "status_code", None)
+
+
+def _retryable(exc: BaseException) -> bool:
+    if isinstance(exc, HfHubHTTPError):
+        return _status(exc) in RETRY_STATUSES
+    return isinstance(exc, httpx2.TransportError)
+
+
+class _wait_retry_after:
+    """Retry-After when the server gave one (capped), else jittered exponential backoff."""
+
+    def __init__(self, base: float = 0.5) -> None:
+        self.fallback = wait_random_exponential(multiplier=base, max=MAX_WAIT_S)
+
+    def __call__(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        response = getattr(exc, "response", None)
+        header = response.headers.get("Retry-After") if response is not None else None
+        if header:
+            try:
+                return min(float(header), MAX_WAIT_S)
+            except ValueError:
+                pass
+        if _status(exc) == 412 if exc else False:
+            return min(0.05 * state.attempt_number, 1.0)  # the head moved: just recompute, no quota involved
+        return self.fallback(state)
+
+
+def retrying(on_retry: Callable[[str], None] | None = None) -> Retrying:
+    def before_sleep(state: RetryCallState) -> None:
+        if on_retry and state.outcome is not None:
+            exc = state.outcome.exception()
+            on_retry(f"attempt {state.attempt_number} failed (HTTP {_status(exc) or type(exc).__name__}); retrying")
+
+    return Retrying(
+        retry=retry_if_exception(_retryable),
+        wait=_wait_retry_after(),
+        stop=stop_after_attempt(MAX_ATTEMPTS) | stop_after_delay(TOTAL_WAIT_S),
+        before_sleep=before_sleep,
+        reraise=True,
+    )
+
+
+def _api(endpoint: str | None, token: str | None) -> HfApi:
+    return HfApi(endpoint=endpoint, token=token) if endpoint else HfApi(token=token)
+
+
+def _explain(exc: BaseException, repo: str, token: str | None) -> UsageError:
+    if isinstance(exc, RepositoryNotFoundError):
+        return UsageError(f"dataset repo {repo!r} not found (or not visible with your token): check --repo")
+    if isinstance(exc, RevisionNotFoundError):
+        return UsageError(f"revision not found in dataset repo {repo!r}: check --revision")
+    status = _status(exc)
+    if status in (401, 403):
+        return UsageError(
+            f"the Hub refused access to {repo!r} (HTTP {status}): set HF_TOKEN or run `hf auth login` with a "
+            "token that can write to it, or push with --pr to open a pull request"
+        )
+    return UsageError(scrub(f"Hub request for {repo!r} failed: {type(exc).__name__}: {exc}", token))
+
+
+@dataclass
+class PushReport:
+    runs: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    commit: str | None = None
+    pr_url: str | None = None
+    attempts: int = 0
+
+
+def push(
+    store: Store,
+    repo: str,
+    endpoint: str | None = None,
+    create_pr: bool = False,
+    contributor: str | None = None,
+    run_ids: list[str] | None = None,
+    on_retry: Callable[[str], None] | None = None,
+) -> PushReport:
+    token = get_token()
+    api = _api(endpoint, token)
+    report = PushReport()
+    with tempfile.TemporaryDirectory(prefix="emergebench-push-") as tmp:
+        out = Path(tmp)
+        try:
+            if not create_pr:
+                api.create_repo(repo, repo_type=REPO_TYPE, exist_ok=True)
+            for attempt in retrying(on_retry):
+                with attempt:
+                    report.attempts += 1
+                    _push_once(store, api, repo, out, create_pr, contributor, run_ids, token, report)
+        except UsageError:
+            raise
+        except (HfHubHTTPError, httpx2.HTTPError) as exc:
+            raise _explain(exc, repo, token) from None
+    return report
+
+
+def _push_once(
+    store: Store,
+    api: HfApi,
+    repo: str,
+    out: Path,
+    create_pr: bool,
+    contributor: str | None,
+    run_ids: list[str] | None,
+    token: str | None,
+    report: PushReport,
+) -> None:
+    info = api.repo_info(repo, repo_type=REPO_TYPE, revision="main")
+    head = info.sha
+    remote = {s.rfilename for s in info.siblings or []}
+    remote_runs = {p[2] for p in map(parse_shard_path, remote) if p is not None and p[0] == "runs"}
+    with store.reader() as con:
+        candidates = [
+            r[0] for r in con.execute("SELECT run_id FROM runs WHERE status <> 'running' ORDER BY run_id").fetchall()
+        ]
+    if run_ids is not None:
+        candidates = [r for r in candidates if r in set(run_ids)]
+    todo = [r for r in candidates if r not in remote_runs]
+    with store.reader() as con:
+        if todo:
+            export_runs(con, out, todo, contributor=contributor)
+    files = sorted(str(p.relative_to(out)).replace(os.sep, "/") for p in out.rglob("*.parquet"))
+    files = [f for f in files if (parsed := parse_shard_path(f)) and parsed[2] in set(todo)]
+    card = dataset_card(repo, sorted(remote | set(files)))
+    old_card = None
+    if "README.md" in remote:
+        old_card = Path(
+            hf_hub_download(
+                repo,
+                "README.md",
+                repo_type=REPO_TYPE,
+                revision=head,
+                endpoint=api.endpoint,
+                token=token,
+                cache_dir=out / ".hfcache",
+            )
+        ).read_text()
+    if not files and old_card == card:
+        report.runs, report.files, report.commit = [], [], head
+        return
+    ops = []
+    for rel in files:
+        data = (out / rel).read_bytes()
+        if token and token.encode() in data:
+            raise UsageError(f"refusing to push {rel}: it contains your Hub token; remove it from the run's arguments")
+        ops.append(CommitOperationAdd(rel, data))
+    ops.append(CommitOperationAdd("README.md", card.encode()))
+    runs = sorted({parse_shard_path(f)[2] for f in files})  # type: ignore[index]
+    message = f"Add {len(runs)} emergebench run(s)" if runs else "Update dataset card"
+    description = "Runs: " + ", ".join(runs) if runs else ""
+    commit = api.create_commit(
+        repo,
+        ops,
+        commit_message=message,
+        commit_description=description,
+        repo_type=REPO_TYPE,
+        parent_commit=head,
+        create_pr=create_pr,
+    )
+    report.runs, report.files, report.commit, report.pr_url = runs, files, commit.oid, commit.pr_url
+
+
+@dataclass
+class PullReport:
+    head: str | None = None
+    downloaded: list[str] = field(default_factory=list)
+    imported: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    rejected: dict[str, str] = field(default_factory=dict)
+    up_to_date: bool = False
+
+
+def pull(
+    store: Store,
+    repo: str,
+    endpoint: str | None = None,
+    revision: str | None = None,
+    on_retry: Callable[[str], None] | None = None,
+) -> PullReport:
+    token = get_token()
+    api = _api(endpoint, token)
+    rev = revision or "main"
+    try:
+        for attempt in retrying(on_retry):
+            with attempt:
+                return _pull_once(store, api, repo, rev, token)
+    except UsageError:
+        raise
+    except (HfHubHTTPError, httpx2.HTTPError) as exc:
+        raise _explain(exc, repo, token) from None
+    raise AssertionError("unreachable")
+
+
+def _pull_once(store: Store, api: HfApi, repo: str, rev: str, token: str | None) -> PullReport:
+    report = PullReport()
+    info = api.repo_info(repo, repo_type=REPO_TYPE, revision=rev)
+    report.head = info.sha
+    key = f"{api.endpoint}/{repo}"
+    with store.reader() as con:
+        last = first_row(con.execute("SELECT head FROM sync_heads WHERE repo = ? AND revision = ?", [key, rev]))
+        seen = {p: oid for p, oid in con.execute("SELECT path, oid FROM sync_files WHERE repo = ?", [key]).fetchall()}
+    if last is not None and last[0] == info.sha:
+        report.up_to_date = True
+        return report
+    entries: list[Any] = []
+    try:
+        entries = list(
+            api.list_repo_tree(repo, path_in_repo="data", recursive=True, repo_type=REPO_TYPE, revision=info.sha)
+        )
+    except HfHubHTTPError as exc:
+        if _status(exc) != 404:
+            raise
+    new = [
+        (e.path, e.blob_id)
+        for e in entries
+        if getattr(e, "blob_id", None) and e.path.endswith(".parquet") and seen.get(e.path) != e.blob_id
+    ]
+    with tempfile.TemporaryDirectory(prefix="emergebench-pull-") as tmp:
+        shards = []
+        for path, _oid in new:
+            local = hf_hub_download(
+                repo, path, repo_type=REPO_TYPE, revision=info.sha, endpoint=api.endpoint, token=token, local_dir=tmp
+            )
+            report.downloaded.append(path)
+            try:
+                shards.append(read_shard(Path(local), label=f"{repo}:{path}"))
+            except ShardError as exc:
+                report.rejected[path] = str(exc)
+        oids = dict(new)
+        runs, problems = bundle(shards)
+        for label, problem in problems.items():
+            report.rejected[label.split(":", 1)[-1]] = problem
+        bad_runs = {parse_shard_path(p)[2] for p in report.rejected if parse_shard_path(p)}  # type: ignore[index]
+        runs = [r for r in runs if r.run_id not in bad_runs]
+        with store.writer() as con:
+            for run in runs:
+                single = apply_bundles(con, [run], f"hub:{repo}")
+                report.imported += single.imported
+                report.unchanged += single.unchanged
+                if single.rejected:
+                    bad_runs.add(run.run_id)
+                    for problem in single.rejected.values():
+                        report.rejected[run.shards["runs"].label.split(":", 1)[-1]] = problem
+            # Shards of runs that failed are not remembered: they are fetched and checked again once the
+            # repo's head moves (e.g. after the corrupt shard is replaced); good runs are never fetched twice.
+            for path, _oid in new:
+                parsed = parse_shard_path(path)
+                if parsed is None or parsed[2] in bad_runs or path in report.rejected:
+                    continue
+                con.execute(
+                    "INSERT OR REPLACE INTO sync_files VALUES (?, ?, ?, ?, 'ingested', NULL, now())",
+                    [key, path, oids[path], parsed[2]],
+                )
+            con.execute("INSERT OR REPLACE INTO sync_heads VALUES (?, ?, ?, now())", [key, rev, info.sha])
+    return report
+
+
+__all__ = ["push", "pull", "PushReport", "PullReport", "SHARD_TABLES"]

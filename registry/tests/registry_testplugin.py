@@ -1,0 +1,59 @@
+"""A tiny task plugin for the registry's tests (importable by subprocesses via PYTHONPATH)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from emergebench import Sample, SampleScore, Task, hookimpl
+from emergebench.metrics import metric
+from pydantic import BaseModel, ConfigDict
+
+
+class QuizArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    n: int = 6
+
+
+class QuizTask(Task):
+    """``i+i`` questions; 'correct' per sample and an 'accuracy' metric with a per-parity breakdown."""
+
+    name = "regtest/quiz"
+    version = "1.0"
+    description = "arithmetic for the registry tests"
+    Args = QuizArgs
+    main_metric = "accuracy"
+
+    def dataset(self, seed: int) -> list[Sample]:
+        return [Sample(id=f"q{i}", input=f"{i}+{i}", target=str(2 * i)) for i in range(self.args.n)]
+
+    async def solve(self, sample: Sample, ctx: Any) -> SampleScore:
+        output = await ctx.model.generate(sample.input)
+        correct = float(output.text.strip() == sample.target)
+        return SampleScore(scores={"correct": correct, "length": float(len(output.text))}, answer=output.text)
+
+    def metrics(self, results: list[Any]) -> list[Any]:
+        values = [r.scores["correct"] for r in results if r.error is None]
+        even = [r.scores["correct"] for r in results if r.error is None and int(r.sample_id[1:]) % 2 == 0]
+        return [metric("accuracy", values), metric("accuracy", even, group="even")]
+
+    def provenance(self) -> dict[str, Any]:
+        return {"data_sha256": "0" * 64}
+
+
+class QuizV2(QuizTask):
+    name = "regtest/quiz2"
+    version = "2.0"
+
+
+class RegTestPlugin:
+    @staticmethod
+    @hookimpl
+    def register_tasks(register: Any) -> None:
+        register(QuizTask)
+        register(QuizV2)
+
+
+def solve_sum(messages: Any, config: Any) -> str:
+    """A scripted 'model' that answers correctly."""
+    a, b = messages[-1].content.split("+")
+    return str(int(a) + int(b))

@@ -1,0 +1,90 @@
+"""Ingest: the run hook, journal parsing, idempotency, partial runs, the change scan."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from emergebench_registry.ingest import changed_run_dirs, ingest_changed, ingest_paths
+from emergebench_registry.query import leaderboard, run_sql
+from emergebench_registry.store import Store
+
+
+def count(store: Store, sql: str) -> int:
+    return run_sql(store, sql).rows[0][0]
+
+
+def test_run_is_ingested_when_it_finishes(reg_run, reg_store: Store) -> None:
+    result = reg_run()
+    assert reg_store.path.exists()
+    rows = run_sql(reg_store, "SELECT run_id, status, task, task_version, model_id, n_samples, main_metric FROM runs")
+    assert rows.rows == [(result.run_id, "complete", "regtest/quiz", "1.0", "scripted/function", 6, "accuracy")]
+    assert count(reg_store, "SELECT count(*) FROM samples") == 6
+    assert count(reg_store, "SELECT count(*) FROM scores") == 12
+    assert count(reg_store, "SELECT count(*) FROM model_calls") == 6
+    assert count(reg_store, "SELECT count(*) FROM scores WHERE name = 'correct' AND value = 1") == 6
+    metrics = run_sql(reg_store, "SELECT name, breakdown, value, n FROM metrics ORDER BY breakdown").rows
+    assert metrics == [("accuracy", "", 1.0, 6), ("accuracy", "even", 1.0, 3)]
+    prov = run_sql(reg_store, "SELECT task_provenance, plugin_versions FROM runs").rows[0]
+    assert json.loads(prov[0]) == {"data_sha256": "0" * 64}
+    assert json.loads(prov[1])["emergebench-registry"] == "0.1.0"
+    model = run_sql(reg_store, "SELECT provider, family FROM models WHERE model_id = 'scripted/function'").rows
+    assert model == [("scripted", "scripted")]
+    call = run_sql(reg_store, "SELECT role, messages->>'$[0].content', output FROM model_calls WHERE sample_id='q3'")
+    assert call.rows == [("subject", "3+3", "6")]
+
+
+def test_reingest_is_idempotent_and_duplicates_in_journal_collapse(reg_run, reg_store: Store, reg_home: Path) -> None:
+    result = reg_run()
+    run_dir = reg_home / "runs" / result.run_id
+    journal = run_dir / "journal.jsonl"
+    lines = journal.read_bytes().splitlines(keepends=True)
+    # A duplicated line (first copy wins), a torn line and garbage must not add rows.
+    first = json.loads(lines[0])
+    first["answer"] = "a later copy"
+    journal.write_bytes(b"".join(lines) + json.dumps(first).encode() + b"\n" + b'{"run_id": "tor' + b"\nnot json\n")
+    for _ in range(3):
+        ingest_paths(reg_store, [run_dir])
+    assert count(reg_store, "SELECT count(*) FROM samples") == 6
+    assert count(reg_store, "SELECT count(DISTINCT (run_id, sample_id, epoch)) FROM samples") == 6
+    assert count(reg_store, "SELECT count(*) FROM samples WHERE answer = 'a later copy'") == 0
+    assert count(reg_store, "SELECT count(*) FROM runs") == 1
+
+
+def test_partial_run_is_ingested_with_its_status_then_completed(reg_run, reg_store: Store, reg_home: Path) -> None:
+    result = reg_run()
+    run_dir = reg_home / "runs" / result.run_id
+    # Simulate a run killed after three samples: run.json still says running, journal has 3 lines.
+    killed = reg_home / "runs" / "killed-run"
+    killed.mkdir()
+    shutil.copy(run_dir / "spec.json", killed / "spec.json")
+    lines = (run_dir / "journal.jsonl").read_text().splitlines()[:3]
+    (killed / "journal.jsonl").write_text("\n".join(x.replace(result.run_id, "killed-run") for x in lines) + "\n")
+    assert changed_run_dirs(reg_store) == [killed]
+    reports = ingest_changed(reg_store)
+    assert [(r.run_id, r.status, r.samples) for r in reports] == [("killed-run", "running", 3)]
+    row = run_sql(reg_store, "SELECT status, n_samples FROM runs WHERE run_id = 'killed-run'").rows
+    assert row == [("running", 3)]
+    assert changed_run_dirs(reg_store) == []
+    # The journal grows: the next scan re-ingests it, still one copy per sample.
+    more = (run_dir / "journal.jsonl").read_text().splitlines()[3:]
+    with open(killed / "journal.jsonl", "a") as handle:
+        handle.write("\n".join(x.replace(result.run_id, "killed-run") for x in more) + "\n")
+    assert [r.samples for r in ingest_changed(reg_store)] == [6]
+    assert count(reg_store, "SELECT count(*) FROM samples WHERE run_id = 'killed-run'") == 6
+
+
+def test_leaderboard_latest_run_and_versions_apart(reg_run, reg_store: Store) -> None:
+    reg_run(model="scripted/constant", model_args={"reply": "0"})
+    reg_run()
+    reg_run(task="regtest/quiz2")
+    board = leaderboard(reg_store)
+    got = [(r[0], r[1], r[2], r[5], r[6], r[10]) for r in board.rows]
+    assert got == [
+        ("regtest/quiz", "1.0", "scripted/function", "accuracy", 1.0, 6),
+        ("regtest/quiz", "1.0", "scripted/constant", "accuracy", 1 / 6, 6),
+        ("regtest/quiz2", "2.0", "scripted/function", "accuracy", 1.0, 6),
+    ]
+    by_score = leaderboard(reg_store, task="regtest/quiz", metric="length")
+    assert {r[2]: r[6] for r in by_score.rows} == {"scripted/function": 7 / 6, "scripted/constant": 1.0}
