@@ -70,5 +70,7 @@ def table_judge(messages: list[Message], config: GenerateConfig) -> str:
 def points_judge(messages: list[Message], config: GenerateConfig) -> str:
     answer, items = _question(messages[-1].content)
     values = _points(answer, items)
-    lines = "\n".join(f"{i + 1}. {item}: Point earned: {v}" for i, (item, v) in enumerate(zip(items, values, strict=True)))
+    lines = "\n".join(
+        f"{i + 1}. {item}: Point earned: {v}" for i, (item, v) in enumerate(zip(items, values, strict=True))
+    )
     return f"{lines}\nGrade: {sum(float(v) for v in values):g}"

@@ -43,13 +43,14 @@ def normalise(values: list[float], n_items: int, problems: list[str]) -> list[fl
 
 
 def _numerator(cell: str) -> str | float:
-    """The reference's cell reading: keep digits, '.' and '/', take the numerator of 'x/y'.
+    """The reference's cell reading: keep digits, '.' and '/', take the numerator of 'x/y'. Unlike the reference
+    (whose numerator pattern is integers only and crashes on '0.5/1'), a decimal numerator is read too.
 
     Returns '' for a cell with no number (the row is skipped, as in the reference) and raises ValueError for
     leftovers float() cannot read (where the reference would crash).
     """
     text = re.sub(r"[^0-9./]", "", cell.strip())
-    match = re.match(r"(\d+)(?=/)", text)
+    match = re.match(r"(\d+(?:\.\d+)?)(?=/)", text)
     text = match.group(1) if match else text
     if not text:
         return ""

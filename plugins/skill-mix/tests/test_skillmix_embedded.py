@@ -1,0 +1,38 @@
+"""End to end on the embedded offline model (llamacpp/smollm2-135m) as both student and judge, tiny size.
+
+A 135M model cannot do Skill-Mix; this checks that real, messy model output flows through generation, grading,
+parsing and metrics without errors, and that the demo configuration stays small.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from emergebench.journal import iter_journal
+from emergebench.runner import RunOptions, build_spec, run_sync
+
+pytest.importorskip("emergebench_llamacpp", reason="the llamacpp model plugin is not installed")
+
+
+@pytest.mark.slow
+def test_embedded_model_as_student_and_judge(emergebench_home: Path) -> None:
+    from emergebench_skill_mix.task import SkillMixTask
+
+    spec = build_spec(
+        "skill-mix",
+        "llamacpp/smollm2-135m",
+        grader_model="llamacpp/smollm2-135m",
+        task_args=dict(SkillMixTask.demo_args or {}),
+        limit=SkillMixTask.demo_limit,
+    )
+    result = run_sync(spec, RunOptions(runs_dir=emergebench_home / "runs", cache_path=emergebench_home / "c.db"))
+    assert result.status == "complete" and result.n_errors == 0, result.errors
+    assert result.model_calls == 3  # 1 combination x 1 generation x (2 turns + 1 grading round)
+    names = {(m.group, m.name) for m in result.metrics}
+    assert ("k=1", "ratio_of_full_marks") in names and ("k=1", "skill_fraction") in names
+    row = next(iter_journal(emergebench_home / "runs" / result.run_id / "journal.jsonl"))
+    grading = row.metadata["generations"][0]["gradings"][0]
+    assert len(grading["points"]) == 4  # k+3 items whatever the judge wrote
+    assert all(0.0 <= value <= 1.0 for value in row.scores.values())
+    assert all(c.config.max_tokens <= 64 for c in row.calls)
