@@ -27,7 +27,7 @@ _FAMILIES = (
     "gemini",
 )
 _FAMILY_RE = re.compile(
-    r"(?<![a-z])(" + "|".join(re.escape(f) for f in _FAMILIES) + r")([-_ ]?\d+(?:\.\d+)*[a-z]?)?(?![0-9])"
+    r"(?<![a-z])(" + "|".join(re.escape(f) for f in _FAMILIES) + r")([-_ ]?\d+(?:\.\d+)*[a-z]?)?(?![0-9a-z])"
 )
 # A size token on its own, e.g. "8b", "0.5b", "135m", "1.7B", never "8x7b" (mixtures are not obvious).
 _SIZE_RE = re.compile(r"(?<![a-z0-9.x])(\d+(?:\.\d+)?)([bm])(?![a-z0-9])")

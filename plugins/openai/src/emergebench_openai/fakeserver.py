@@ -1,0 +1,232 @@
+"""A small OpenAI-compatible HTTP server for tests and benchmarks, with fault injection.
+
+It speaks just enough HTTP/1.1 (keep-alive, Content-Length bodies) for the official client, on
+asyncio so that hundreds of concurrent connections cost nothing. A ``behaviour`` callable decides
+each reply from the request and how many times that prompt has been seen, which lets a test say
+"first 429 with Retry-After, then 500, then answer" or "stall longer than the client's timeout".
+
+Run it standalone (the throughput benchmark does)::
+
+    python -m emergebench_openai.fakeserver --latency 0.2 --port 0
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any
+
+from emergebench.records import canonical_json
+
+
+@dataclass
+class Reply:
+    """What the server answers to one request. ``body`` None means a normal chat completion whose
+    content is ``text`` (or the default answer for the prompt)."""
+
+    status: int = 200
+    text: str | None = None
+    body: dict[str, Any] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    delay_s: float = 0.0
+
+
+Behaviour = Callable[[dict[str, Any], int], Reply]
+
+_SUM_RE = re.compile(r"What is (-?\d+) \+ (-?\d+)\?")
+
+
+def default_answer(request: dict[str, Any]) -> str:
+    """Answers 'What is A + B?' correctly (so end-to-end scores prove the plumbing), else echoes."""
+    messages = request.get("messages") or []
+    last = next((m.get("content", "") for m in reversed(messages) if m.get("role") == "user"), "")
+    match = _SUM_RE.search(last)
+    return str(int(match.group(1)) + int(match.group(2))) if match else last
+
+
+def prompt_key(request: dict[str, Any]) -> str:
+    """Requests with the same messages count as attempts of the same call."""
+    return canonical_json(request.get("messages") or [])
+
+
+def completion_body(request: dict[str, Any], text: str, serial: int) -> dict[str, Any]:
+    tokens = text.split()
+    prompt_tokens = sum(len(str(m.get("content", "")).split()) for m in request.get("messages") or [])
+    choice: dict[str, Any] = {
+        "index": 0,
+        "message": {"role": "assistant", "content": text},
+        "finish_reason": "stop",
+        "logprobs": None,
+    }
+    if request.get("logprobs"):
+        top_n = int(request.get("top_logprobs") or 0)
+        choice["logprobs"] = {
+            "content": [
+                {
+                    "token": token,
+                    "logprob": -0.25,
+                    "bytes": list(token.encode()),
+                    "top_logprobs": [
+                        {"token": token if i == 0 else f"{token}~{i}", "logprob": -0.25 - i, "bytes": None}
+                        for i in range(top_n)
+                    ],
+                }
+                for token in tokens
+            ]
+        }
+    return {
+        "id": f"chatcmpl-fake-{serial}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": request.get("model", "fake"),
+        "choices": [choice],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": len(tokens),
+            "total_tokens": prompt_tokens + len(tokens),
+        },
+    }
+
+
+class FakeOpenAIServer:
+    """An OpenAI-compatible server on 127.0.0.1 in a background thread with its own event loop."""
+
+    def __init__(
+        self, behaviour: Behaviour | None = None, *, latency_s: float = 0.0, host: str = "127.0.0.1", port: int = 0
+    ) -> None:
+        self.behaviour = behaviour or (lambda request, attempt: Reply())
+        self.latency_s = latency_s
+        self.host = host
+        self.port = port
+        self.attempts: Counter[str] = Counter()
+        self.requests = 0
+        self.completed = 0
+        self.max_open_connections = 0
+        self._open = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._server: asyncio.base_events.Server | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}/v1"
+
+    def start(self) -> FakeOpenAIServer:
+        ready = threading.Event()
+        self._loop = asyncio.new_event_loop()
+
+        def serve() -> None:
+            assert self._loop is not None
+            asyncio.set_event_loop(self._loop)
+            self._server = self._loop.run_until_complete(
+                asyncio.start_server(self._handle, self.host, self.port, backlog=2048)
+            )
+            self.port = self._server.sockets[0].getsockname()[1]
+            ready.set()
+            self._loop.run_forever()
+
+        self._thread = threading.Thread(target=serve, name="fake-openai-server", daemon=True)
+        self._thread.start()
+        ready.wait(10)
+        return self
+
+    def stop(self) -> None:
+        if self._loop is None or self._thread is None:
+            return
+        loop = self._loop
+
+        async def shutdown() -> None:
+            if self._server is not None:
+                self._server.close()
+            for task in asyncio.all_tasks():
+                if task is not asyncio.current_task():
+                    task.cancel()
+
+        asyncio.run_coroutine_threadsafe(shutdown(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        self._thread.join(10)
+        loop.close()
+        self._loop = self._thread = None
+
+    def __enter__(self) -> FakeOpenAIServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._open += 1
+        self.max_open_connections = max(self.max_open_connections, self._open)
+        try:
+            while True:
+                try:
+                    head = await reader.readuntil(b"\r\n\r\n")
+                except (asyncio.IncompleteReadError, ConnectionError):
+                    return
+                request_line, *header_lines = head.decode("latin-1").split("\r\n")
+                method, path, _ = request_line.split(" ", 2)
+                headers = {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in header_lines if h)}
+                body = await reader.readexactly(int(headers.get("content-length", "0") or 0))
+                status, extra, payload, delay = await self._route(method, path, body)
+                if delay:
+                    await asyncio.sleep(delay)
+                data = json.dumps(payload).encode()
+                lines = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}", "Content-Type: application/json"]
+                lines += [f"Content-Length: {len(data)}", *(f"{k}: {v}" for k, v in extra.items())]
+                writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + data)
+                await writer.drain()
+                if status == 200:
+                    self.completed += 1
+                if headers.get("connection", "").lower() == "close":
+                    return
+        except (ConnectionError, asyncio.IncompleteReadError):
+            return
+        finally:
+            self._open -= 1
+            writer.close()
+
+    async def _route(self, method: str, path: str, body: bytes) -> tuple[int, dict[str, str], Any, float]:
+        path = path.split("?", 1)[0]
+        if method == "GET" and path.endswith("/models"):
+            return 200, {}, {"object": "list", "data": [{"id": "fake", "object": "model", "owned_by": "test"}]}, 0.0
+        if method != "POST" or not path.endswith("/chat/completions"):
+            return 404, {}, {"error": {"message": f"no route {method} {path}", "type": "not_found"}}, 0.0
+        try:
+            request = json.loads(body or b"{}")
+        except json.JSONDecodeError as exc:
+            return 400, {}, {"error": {"message": f"bad JSON: {exc}", "type": "invalid_request_error"}}, 0.0
+        self.requests += 1
+        key = prompt_key(request)
+        self.attempts[key] += 1
+        reply = self.behaviour(request, self.attempts[key])
+        delay = self.latency_s + reply.delay_s
+        if reply.body is not None or reply.status != 200:
+            payload = reply.body or {"error": {"message": f"injected HTTP {reply.status}", "type": "injected"}}
+            return reply.status, reply.headers, payload, delay
+        text = reply.text if reply.text is not None else default_answer(request)
+        return 200, reply.headers, completion_body(request, text, self.requests), delay
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Serve a fake OpenAI-compatible endpoint on 127.0.0.1.")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
+    args = parser.parse_args()
+    server = FakeOpenAIServer(latency_s=args.latency, port=args.port).start()
+    print(f"listening {server.base_url}", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
