@@ -287,3 +287,23 @@ def test_distribution_name_convention_is_a_warning(site: Path) -> None:
     report = check_plugin("good", check_models=["good/yes"], raise_on_error=False)
     assert report.ok
     assert any("emergebench-good" in w.message for w in report.warnings)
+
+
+def test_grader_rejecting_the_default_targets_asks_for_real_ones(site: Path) -> None:
+    body = """
+    from emergebench import UsageError
+    class Picky(Grader):
+        name = "picky"
+        description = "needs dict targets"
+        async def grade(self, answer, target, ctx):
+            if not isinstance(target, dict):
+                raise UsageError(f"picky needs a dict target, got {target!r}")
+            return Grade(value=float(answer.strip() == target["want"]))
+    @hookimpl
+    def register_graders(register):
+        register(Picky)
+    """
+    install_fake_plugin(site, "picky", body)
+    message = errors_of("picky")
+    assert "rejects target 'A' whatever the answer" in message and "grader_targets={'picky'" in message
+    assert check_plugin("picky", grader_targets={"picky": [{"want": "yes"}]}).ok

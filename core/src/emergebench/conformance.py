@@ -26,6 +26,7 @@ from pydantic import BaseModel, ValidationError
 
 from . import hookspecs
 from .context import RunServices, SolveContext
+from .errors import UsageError
 from .grader import Grade, Grader
 from .hookspecs import hookimpl
 from .journal import JOURNAL_FILE, RESULT_FILE, SPEC_FILE
@@ -733,6 +734,7 @@ class _Checker:
         services = RunServices(cache=None, read_cache=False, call_slots=asyncio.Semaphore(4))
         failures: list[str] = []
         for target in targets:
+            raised: list[tuple[str, Exception]] = []
             for answer in MALFORMED_ANSWERS:
                 ctx = SolveContext(
                     sample=Sample(id="conformance", input="What is the answer?", target=target),
@@ -748,12 +750,24 @@ class _Checker:
                 try:
                     grade = await grader.grade(answer, target, ctx)
                 except Exception as exc:
-                    failures.append(f"grade({shown!r}, target={target!r}) raised {type(exc).__name__}: {exc}")
+                    raised.append((shown, exc))
                     continue
                 if not isinstance(grade, Grade):
                     failures.append(f"grade({shown!r}) returned {type(grade).__name__}, not Grade")
                 elif not math.isfinite(grade.value):
                     failures.append(f"grade({shown!r}) returned value {grade.value}")
+            kinds = {UsageError if isinstance(exc, UsageError) else type(exc) for _, exc in raised}
+            if len(raised) == len(MALFORMED_ANSWERS) and kinds == {UsageError}:
+                exc = raised[0][1]
+                failures.append(
+                    f"rejects target {_short(target)} whatever the answer ({type(exc).__name__}: {exc}); pass "
+                    f"grader_targets={{{grader.name!r}: [...]}} with targets like those its tasks give it"
+                )
+            else:
+                failures += [
+                    f"grade({shown!r}, target={_short(target)}) raised {type(exc).__name__}: {exc}"
+                    for shown, exc in raised
+                ]
         return failures
 
 
