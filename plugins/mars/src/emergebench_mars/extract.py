@@ -29,6 +29,8 @@ _EXPLICIT = re.compile(
 _ECHO = re.compile(r"\b(yes\s*(?:or|/)\s*no|no\s*(?:or|/)\s*yes)\b")
 _MARKDOWN = re.compile(r"[*_`#>~|]+")
 _THINK = re.compile(r"<think>.*?</think>", re.DOTALL)
+# a JSON answer cut off by max_tokens before its closing brace: {"answer": "yes
+_JSON_FIELD = re.compile(r'"(?:answer|label|prediction)"\s*:\s*"?\s*(yes|no|true|false)\b', re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,9 @@ def extract_robust(reply: str | None) -> Extraction:
     label = _from_json(text)
     if label is not None:
         return Extraction(label, "json")
+    partial = _JSON_FIELD.search(text)
+    if partial:
+        return Extraction(_word_label(partial.group(1)), "json-partial")
     lowered = _MARKDOWN.sub(" ", text.lower())
     lowered = _ECHO.sub(" ", lowered)  # "answer yes or no" repeats the instruction, it answers nothing
     explicit = [_word_label(m.group(1)) for m in _EXPLICIT.finditer(lowered)]

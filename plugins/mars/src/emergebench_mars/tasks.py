@@ -40,7 +40,7 @@ ANSWER_SCHEMA: dict[str, Any] = {
         },
     },
 }
-CONSTRAINED_MIN_TOKENS = 16  # room for {"answer": "yes"} in any tokenizer
+CONSTRAINED_MIN_TOKENS = 24  # room for {"answer": "yes"} with the whitespace small models emit
 
 
 class MarsArgs(BaseModel):

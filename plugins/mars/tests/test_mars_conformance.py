@@ -1,0 +1,10 @@
+"""Conformance: the plugin passes emergebench.testing.check_plugin (owned by the contributor-path kit)."""
+
+from __future__ import annotations
+
+
+from emergebench.testing import check_plugin
+
+
+def test_mars_conforms() -> None:
+    check_plugin("mars", check_models=["mars/majority", "mars/random"])
