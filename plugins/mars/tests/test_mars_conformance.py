@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-
 from emergebench.testing import check_plugin
 
 
 def test_mars_conforms() -> None:
-    check_plugin("mars", check_models=["mars/majority", "mars/random"])
+    check_plugin("mars", check_models=[("mars/majority", {"label": "yes"}), "mars/random"])

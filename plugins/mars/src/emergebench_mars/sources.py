@@ -75,6 +75,15 @@ def _endpoint(request: DataRequest) -> str | None:
     return request.endpoint or os.environ.get("HF_ENDPOINT") or None
 
 
+def _cache_dir() -> str | None:
+    # huggingface_hub also freezes HF_HOME / HF_HUB_CACHE at import; honour their current values
+    if os.environ.get("HF_HUB_CACHE"):
+        return os.environ["HF_HUB_CACHE"]
+    if os.environ.get("HF_HOME"):
+        return os.path.join(os.environ["HF_HOME"], "hub")
+    return None
+
+
 def _hub_paths(request: DataRequest, schema: TaskSchema, split: str) -> tuple[list[Path], dict[str, Any]]:
     from huggingface_hub import HfApi, hf_hub_download
     from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError, RevisionNotFoundError
@@ -91,10 +100,22 @@ def _hub_paths(request: DataRequest, schema: TaskSchema, split: str) -> tuple[li
             if request.path_template
             else find_split_file(listing, schema, split, variant=request.variant, where=where)
         )
+        # download by the requested revision so the cache records refs/<revision> for offline use;
+        # the snapshot folder names the commit actually served, which is what we record
         paths = [
-            Path(hf_hub_download(request.repo_id, name, repo_type="dataset", revision=commit, endpoint=endpoint))
+            Path(
+                hf_hub_download(
+                    request.repo_id,
+                    name,
+                    repo_type="dataset",
+                    revision=request.revision,
+                    endpoint=endpoint,
+                    cache_dir=_cache_dir(),
+                )
+            )
             for name in wanted
         ]
+        commit = _snapshot_commit(paths[0], len(wanted[0].split("/"))) or commit
         origin.update(commit=commit, files=wanted)
         return paths, origin
     except RevisionNotFoundError as exc:
@@ -122,6 +143,12 @@ def _hub_paths(request: DataRequest, schema: TaskSchema, split: str) -> tuple[li
         ) from exc
 
 
+def _snapshot_commit(path: Path, depth: int) -> str | None:
+    """The commit of a file in huggingface_hub's cache: ``.../snapshots/<commit>/<path in repo>``."""
+    snapshot = path.parents[depth - 1]
+    return snapshot.name if snapshot.parent.name == "snapshots" else None
+
+
 def _cached_paths(
     request: DataRequest, schema: TaskSchema, split: str, endpoint: str | None
 ) -> tuple[list[Path], str] | None:
@@ -135,6 +162,7 @@ def _cached_paths(
                 revision=request.revision,
                 local_files_only=True,
                 endpoint=endpoint,
+                cache_dir=_cache_dir(),
             )
         )
     except Exception:
