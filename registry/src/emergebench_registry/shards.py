@@ -66,7 +66,7 @@ def _run_tables(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, pa.Tab
             )
         else:
             sql = f"SELECT {cols} FROM {table} WHERE run_id = $r ORDER BY {', '.join(KEYS[table])}"
-        arrow = con.execute(sql, {"r": run_id}).to_arrow_table()
+        arrow = con.sql(sql, params={"r": run_id}).to_arrow_table()
         out[table] = arrow.cast(schema)
     return out
 
@@ -309,7 +309,7 @@ def _conflict(con: duckdb.DuckDBPyConnection, run: RunBundle) -> str | None | bo
     incoming = (row["status"], row["spec_id"], row["n_samples"], row["finished_at"], row["task"], row["task_version"])
     if stored[1] != incoming[1] or stored[4:] != incoming[4:]:
         return f"run {run.run_id!r} already exists in the store with a different spec ({stored[1]} vs {incoming[1]})"
-    if tuple(stored[:4]) == incoming:
+    if tuple(stored[:4]) == incoming[:4]:
         return True
     if stored[0] == "complete":
         return f"run {run.run_id!r} is complete in the store and the shard's copy differs (status {incoming[0]})"

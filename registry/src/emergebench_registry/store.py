@@ -69,6 +69,7 @@ class Store:
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self.path = resolve_path(path)
         self.lock = FileLock(str(self.path) + ".lock")
+        self._checked = False  # schema known to be current (checked once per Store object)
 
     @contextmanager
     def writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -85,6 +86,7 @@ class Store:
             con = _connect_retrying(self.path, False, time.monotonic() + LOCK_TIMEOUT_S)
             try:
                 migrate(con)
+                self._checked = True
                 yield con
             finally:
                 con.close()
@@ -94,9 +96,10 @@ class Store:
     @contextmanager
     def reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-only connection; creates (and migrates) the store first if it is missing or old."""
-        if not self.path.exists() or self._needs_migration():
+        if not self._checked and (not self.path.exists() or self._needs_migration()):
             with self.writer():
                 pass
+        self._checked = True
         con = _connect_retrying(self.path, True, time.monotonic() + LOCK_TIMEOUT_S)
         try:
             yield con
