@@ -1,0 +1,181 @@
+"""One emergebench task per world, ``boxinggym/<env>``; each sample is one seeded trajectory."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from emergebench import GenerateConfig, Metric, Sample, SampleResult, SampleScore, SolveContext, Task
+from emergebench.metrics import metric
+
+from .envs import ENVIRONMENTS, Environment
+from .norms import NORMS_FILE, fixed_norm
+from .trajectory import Config, Trajectory
+
+VERSION = "1"
+DEFAULT_BUDGETS = (0, 1, 3, 5, 7, 10)
+
+
+class BoxingGymArgs(BaseModel):
+    """``-T`` options shared by every world."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    goal: str = Field("direct", description="which goal to evaluate (each world lists its goals)")
+    prior: bool = Field(True, description="describe the world with its real-world framing")
+    mode: Literal["fixed", "paper"] = Field("fixed", description="fixed: corrected; paper: the reference's quirks")
+    experiment: Literal["oed", "discovery"] = Field("oed", description="oed: predict; discovery: explain to a novice")
+    budgets: list[int] = Field(list(DEFAULT_BUDGETS), description="checkpoints, in experiments, within one trajectory")
+    seeds: int = Field(5, ge=1, le=1000, description="trajectories (samples) per run")
+    num_evals: int = Field(10, ge=1, le=100, description="held-out questions per checkpoint")
+    eig: bool = Field(True, description="compute EIG and EIG regret of every design")
+    random_designs: int = Field(100, ge=0, le=10000, description="random designs the regret compares against")
+    phrase: bool = Field(True, description="moral machines and emotion: a model phrases each outcome")
+    max_tokens: int = Field(512, ge=1, description="token limit of every scientist and novice call")
+    temperature: float = Field(0.0, ge=0.0, description="sampling temperature of the scientist and novice")
+    explanation_words: int = Field(200, ge=1, description="discovery: word limit of the explanation")
+
+    @field_validator("budgets", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        if isinstance(value, int):
+            return [value]
+        if isinstance(value, str):
+            try:
+                return [int(v) for v in value.replace("[", "").replace("]", "").split(",") if v.strip()]
+            except ValueError:
+                raise ValueError(f"budgets must be comma-separated integers like 0,1,3,5,7,10; got {value!r}") from None
+        return value
+
+    @field_validator("budgets")
+    @classmethod
+    def _check_budgets(cls, value: list[int]) -> list[int]:
+        if not value or any(b < 0 for b in value):
+            raise ValueError(f"budgets must be non-negative integers, at least one; got {value}")
+        if max(value) == 0:
+            raise ValueError("budgets need at least one positive number of experiments, e.g. 0,1,3")
+        return sorted(set(value))
+
+
+def _args_for(env_cls: type[Environment]) -> type[BoxingGymArgs]:
+    goals = sorted(env_cls.goals)
+
+    class Args(BoxingGymArgs):
+        @model_validator(mode="after")
+        def _check_goal(self) -> Args:
+            if self.goal not in env_cls.goals:
+                raise ValueError(f"goal {self.goal!r} does not exist for {env_cls.key}; choose one of {', '.join(goals)}")
+            goal_cls = env_cls.goals[self.goal]
+            if not self.prior and (env_cls.prior_only or goal_cls.prior_only):
+                raise ValueError(
+                    f"{env_cls.key} goal {self.goal!r} exists only with the real-world prior, as in the paper; "
+                    "drop prior=false"
+                )
+            return self
+
+    Args.__name__ = f"{env_cls.__name__}Args"
+    return Args
+
+
+class BoxingGymTask(Task):
+    """Base of the ten generated tasks; ``env_cls`` picks the world."""
+
+    env_cls: ClassVar[type[Environment]]
+    main_metric = "z_final"
+
+    def dataset(self, seed: int) -> list[Sample]:
+        a = self.args
+        return [
+            Sample(
+                id=f"{a.goal}-{'prior' if a.prior else 'noprior'}-{a.experiment}-{i}",
+                input={"env": self.env_cls.key, "goal": a.goal, "prior": a.prior, "trajectory": i},
+            )
+            for i in range(1, a.seeds + 1)
+        ]
+
+    def config(self) -> Config:
+        a = self.args
+        return Config(
+            mode=a.mode,
+            include_prior=a.prior,
+            experiment=a.experiment,
+            budgets=tuple(a.budgets),
+            num_evals=a.num_evals,
+            eig=a.eig,
+            random_designs=a.random_designs,
+            generate=GenerateConfig(temperature=a.temperature, max_tokens=a.max_tokens),
+            explanation_words=a.explanation_words,
+        )
+
+    async def solve(self, sample: Sample, ctx: SolveContext) -> SampleScore:
+        a = self.args
+        env = self.env_cls(np.random.default_rng(ctx.seed), a.mode, phrase=a.phrase)
+        goal = env.goals[a.goal](env)
+        novice = ctx.grader_model if ctx.grader_model is not None else ctx.with_model(ctx.model, "novice")
+        if ctx.grader_model is not None:
+            novice = ctx.with_model(ctx.grader_model, "novice")
+        traj = Trajectory(
+            env,
+            goal,
+            self.config(),
+            ctx.model,
+            novice=novice,
+            phraser=ctx.with_model(ctx.model, "environment"),
+            seed=ctx.seed,
+        )
+        ctx.state["boxinggym"] = traj  # the baseline models read the running world from here
+        await traj.run()
+        scores = traj.scores()
+        final = scores.get("z_final")
+        return SampleScore(scores=scores, answer=None if final is None else f"z={final:.3f}", metadata=traj.metadata())
+
+    def metrics(self, results: list[SampleResult]) -> list[Metric]:
+        """Means over trajectories; per-budget scores are grouped as ``z``/``err`` with group budget=N."""
+        by_key: dict[tuple[str, str | None], list[float]] = {}
+        for r in results:
+            if r.error is not None:
+                continue
+            for name, value in r.scores.items():
+                base, _, budget = name.partition("@")
+                key = (base, f"budget={budget}") if budget else (name, None)
+                by_key.setdefault(key, []).append(float(value))
+        ordered = sorted(by_key.items(), key=lambda kv: (kv[0][0], int(kv[0][1].split("=")[1]) if kv[0][1] else -1))
+        return [metric(name, values, group=group) for (name, group), values in ordered]
+
+    def provenance(self) -> dict[str, Any]:
+        from importlib import resources
+
+        data = resources.files(__package__).joinpath(NORMS_FILE).read_bytes()
+        out: dict[str, Any] = {"norms_sha256": hashlib.sha256(data).hexdigest()}
+        if self.args.mode == "fixed":
+            mu, sigma = fixed_norm(self.env_cls.key, self.args.goal)
+            out["norm"] = f"{mu:.6g},{sigma:.6g}"
+        return out
+
+
+def make_task(env_cls: type[Environment]) -> type[BoxingGymTask]:
+    goals = ", ".join(f"{name} ({g.description})" for name, g in env_cls.goals.items())
+    attrs = {
+        "name": f"boxinggym/{env_cls.key}",
+        "version": VERSION,
+        "description": f"BoxingGym {env_cls.title}: design experiments, then predict. Goals: {goals}.",
+        "Args": _args_for(env_cls),
+        "env_cls": env_cls,
+        "__module__": __name__,
+    }
+    return type(f"{env_cls.__name__}Task", (BoxingGymTask,), attrs)
+
+
+TASKS: dict[str, type[BoxingGymTask]] = {key: make_task(cls) for key, cls in ENVIRONMENTS.items()}
+# the demo: a small count world, two checkpoints, two questions, short replies
+TASKS["peregrines"].demo_args = {
+    "budgets": "0,1",
+    "num_evals": 2,
+    "seeds": 1,
+    "max_tokens": 48,
+    "random_designs": 20,
+}
+TASKS["peregrines"].demo_limit = 1

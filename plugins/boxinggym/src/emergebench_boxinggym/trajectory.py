@@ -1,0 +1,283 @@
+"""One BoxingGym trajectory: a seeded world, a scientist running experiments, predictions at the
+checkpoints (OED) or an explanation read by a novice (discovery), and EIG regret of each design.
+
+The solve loop lives here so the Task stays a thin adapter and the loop can be driven from tests
+with any model handle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from emergebench import GenerateConfig, Message, ModelHandle
+
+from . import prompts
+from .eig import EIGSettings, posterior_samples, step_eig
+from .envs.base import DesignError, Environment, EvalPoint, Goal, Mode
+from .scoring import regret_summary, score
+
+MAX_FORMAT_TRIES = 4  # model calls per experiment or answer until the tags are right
+MAX_ENV_TRIES = 3  # designs the environment may reject per experiment
+PromptKind = Literal["experiment", "predict", "novice", "explain", "phrase"]
+
+
+@dataclass
+class Config:
+    mode: Mode = "fixed"
+    include_prior: bool = True
+    experiment: Literal["oed", "discovery"] = "oed"
+    budgets: tuple[int, ...] = (0, 1, 3, 5, 7, 10)
+    num_evals: int = 10
+    eig: bool = True
+    random_designs: int = 100
+    generate: GenerateConfig = field(default_factory=lambda: GenerateConfig(temperature=0.0, max_tokens=512))
+    explanation_words: int = 200
+
+
+@dataclass
+class Checkpoint:
+    budget: int
+    error: float
+    z: float
+    predictions: list[str]
+    unparsed: int
+
+
+@dataclass
+class Experiment:
+    index: int
+    design: str | None
+    observation: str | None
+    success: bool
+    attempts: int
+    eig: float | None = None
+    eig_random_max: float | None = None
+    regret: float | None = None
+
+
+class Trajectory:
+    """Runs the protocol of spec 2 against a scientist model; baselines read it from ctx.state."""
+
+    def __init__(
+        self,
+        env: Environment,
+        goal: Goal,
+        config: Config,
+        scientist: ModelHandle,
+        *,
+        novice: ModelHandle | None = None,
+        phraser: ModelHandle | None = None,
+        seed: int,
+    ) -> None:
+        self.env, self.goal, self.config = env, goal, config
+        self.scientist, self.novice, self.phraser = scientist, novice, phraser
+        streams = np.random.SeedSequence(seed).spawn(3)
+        self.eval_rng = np.random.default_rng(streams[0])
+        self.eig_rng = np.random.default_rng(streams[1])
+        self.baseline_rng = np.random.default_rng(streams[2])  # used by the baseline models only
+        self.data: list[tuple[Any, Any]] = []
+        self.experiments: list[Experiment] = []
+        self.checkpoints: list[Checkpoint] = []
+        self.prompts: dict[str, tuple[PromptKind, Any]] = {}
+        self.last_result: str | None = None
+        self.eval_points: list[EvalPoint] = []
+        self.explanation: str | None = None
+        self.comm: Checkpoint | None = None
+
+    # -- what the baselines look up ----------------------------------------------------------------
+    def lookup(self, user_text: str) -> tuple[PromptKind, Any] | None:
+        return self.prompts.get(user_text)
+
+    def _register(self, text: str, kind: PromptKind, payload: Any = None) -> str:
+        self.prompts[text] = (kind, payload)
+        return text
+
+    # -- the loop ----------------------------------------------------------------------------------
+    async def run(self) -> None:
+        cfg = self.config
+        # built once, before any experiment (IRT also forbids its held-out pairs as queries)
+        self.eval_points = self.goal.eval_points(self.eval_rng, cfg.num_evals)
+        if cfg.experiment == "discovery":
+            system = prompts.discovery_system(self.env, self.goal, cfg.include_prior)
+        else:
+            system = prompts.scientist_system(self.env, self.goal, cfg.include_prior)
+        self.history = [Message(role="system", content=system)]
+        n_experiments = max(cfg.budgets)
+        if cfg.experiment == "oed" and 0 in cfg.budgets:
+            await self.checkpoint(0)
+        for i in range(n_experiments):
+            await self.experiment(i)
+            if cfg.experiment == "oed" and i + 1 in cfg.budgets:
+                await self.checkpoint(i + 1)
+        if cfg.experiment == "discovery":
+            await self.communicate()
+
+    async def _ask(self, handle: ModelHandle, messages: list[Message], salt: str) -> str:
+        out = await handle.generate(messages, self.config.generate, cache_salt=salt)
+        return out.text
+
+    async def experiment(self, index: int) -> None:
+        """Up to MAX_ENV_TRIES designs, each after up to MAX_FORMAT_TRIES well-formed-tag attempts."""
+        record = Experiment(index, None, None, False, 0)
+        result = self.last_result
+        for env_try in range(MAX_ENV_TRIES):
+            prompt = self._register(prompts.experiment_prompt(result), "experiment", index)
+            self.history.append(Message(role="user", content=prompt))
+            content = None
+            for fmt_try in range(MAX_FORMAT_TRIES):
+                record.attempts += 1
+                reply = await self._ask(self.scientist, self.history, f"exp{index}-{env_try}-{fmt_try}")
+                self.history.append(Message(role="assistant", content=reply))
+                content = prompts.extract(prompts.OBSERVE_RE, reply)
+                if content is not None:
+                    break
+                self.history.append(Message(role="user", content=self._register(prompts.OBSERVE_REMINDER, "experiment", index)))
+            if content is None:
+                break  # the scientist never produced a usable <observe>: the experiment fails
+            try:
+                design = self.env.validate(content)
+            except DesignError as exc:
+                result = str(exc)  # the error goes back to the scientist as the observation
+                continue
+            await self._run_design(record, design)
+            break
+        if not record.success and result is not None and result != self.last_result:
+            self.last_result = result
+        self.experiments.append(record)
+
+    async def _run_design(self, record: Experiment, design: Any) -> None:
+        if self.config.eig and self.env.outcome != "deterministic":
+            posterior_is_prior = self.env.mode == "paper" and getattr(self.goal, "paper_eig_posterior_is_prior", False)
+            settings = EIGSettings(paper=self.env.mode == "paper")
+            # numpy work off the event loop, so other samples' model calls keep flowing
+            step = await asyncio.to_thread(
+                step_eig,
+                self.env,
+                list(self.data),
+                design,
+                self.eig_rng,
+                settings,
+                self.config.random_designs,
+                posterior_is_prior=posterior_is_prior,
+            )
+            record.eig, record.eig_random_max, record.regret = step.eig, step.eig_random_max, step.regret
+        y = self.env.step(design)
+        phrased = None
+        if self.env.needs_phrasing() and self.phraser is not None:
+            raw = [Message(**m) for m in self.env.phrasing_messages(design, y)]
+            self._register(raw[-1].content, "phrase", y)
+            phrase_cfg = GenerateConfig(temperature=0.7 if self.env.mode == "paper" else 0.0, max_tokens=self.config.generate.max_tokens)
+            phrased = (await self.phraser.generate(raw, phrase_cfg, cache_salt=f"phrase{record.index}")).text
+        self.data.append((design, y))
+        record.design = self.env.format_design(design)
+        record.observation = self.env.observation_text(y, phrased)
+        record.success = True
+        self.last_result = record.observation
+
+    async def _predict(self, handle: ModelHandle, system: list[Message], point: EvalPoint, text: str, salt: str, kind: PromptKind) -> Any | None:
+        messages = [*system, Message(role="user", content=self._register(text, kind, point))]
+        for fmt_try in range(MAX_FORMAT_TRIES):
+            reply = await self._ask(handle, messages, f"{salt}-{fmt_try}")
+            content = prompts.extract(prompts.ANSWER_RE, reply)
+            if content is not None:
+                parsed = self.goal.parse(content)
+                if parsed is not None:
+                    return parsed
+            messages = [*messages, Message(role="assistant", content=reply), Message(role="user", content=prompts.ANSWER_REMINDER)]
+        return None
+
+    async def _answer_all(self, handle: ModelHandle, system: list[Message], budget: int, kind: PromptKind, tag: str) -> Checkpoint:
+        novice = kind == "novice"
+        texts = [
+            prompts.question_prompt(p.question, budget, self.last_result, self.env.mode, novice=novice)
+            for p in self.eval_points
+        ]
+        # the questions never enter the history, so evaluation cannot leak into later experiments
+        answers = await asyncio.gather(
+            *(self._predict(handle, system, p, t, f"{tag}-q{i}", kind) for i, (p, t) in enumerate(zip(self.eval_points, texts, strict=True)))
+        )
+        prior = self.env.sample_prior(np.random.default_rng(0), 2000)
+        fallback_rng = np.random.default_rng(1)
+        predictions = [
+            a if a is not None else self.goal.baseline_prediction(p.query, prior, fallback_rng)
+            for a, p in zip(answers, self.eval_points, strict=True)
+        ]
+        scored = score(self.goal, predictions, [p.truth for p in self.eval_points], self.env.mode)
+        return Checkpoint(
+            budget=budget,
+            error=scored.error,
+            z=scored.z,
+            predictions=[self.goal.format_prediction(p) for p in predictions],
+            unparsed=sum(a is None for a in answers),
+        )
+
+    async def checkpoint(self, budget: int) -> None:
+        self.checkpoints.append(await self._answer_all(self.scientist, list(self.history), budget, "predict", f"b{budget}"))
+
+    async def communicate(self) -> None:
+        cfg = self.config
+        ask = self._register(prompts.comm_prompt(self.env, self.goal, cfg.include_prior, cfg.explanation_words), "explain")
+        reply = await self._ask(self.scientist, [*self.history, Message(role="user", content=ask)], "explain")
+        explanation, words = prompts.truncate_words(reply, cfg.explanation_words) if cfg.mode == "fixed" else (reply, len(reply.split()))
+        self.explanation, self.explanation_words = explanation, words
+        system = [Message(role="system", content=prompts.novice_system(self.env, self.goal, cfg.include_prior, explanation, cfg.mode))]
+        novice = self.novice or self.scientist
+        self.comm = await self._answer_all(novice, system, max(cfg.budgets), "novice", "novice")
+
+    # -- results -----------------------------------------------------------------------------------
+    def scores(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for cp in self.checkpoints:
+            out[f"z@{cp.budget}"] = cp.z
+            out[f"err@{cp.budget}"] = cp.error
+        final = self.comm if self.comm is not None else (self.checkpoints[-1] if self.checkpoints else None)
+        if self.comm is not None:
+            out["z_comm"], out["err_comm"] = self.comm.z, self.comm.error
+        if final is not None:
+            out["z_final"], out["err_final"] = final.z, final.error
+            answered = self.comm.unparsed if self.comm is not None else sum(c.unparsed for c in self.checkpoints)
+            asked = len(self.eval_points) * (1 if self.comm is not None else len(self.checkpoints))
+            out["unparsed_rate"] = answered / asked if asked else 0.0
+        regrets = [e.regret for e in self.experiments if e.success and e.regret is not None]
+        summary = regret_summary(self.env.key, regrets, self.env.mode)
+        if summary is not None:
+            out["eig_regret"] = summary
+            out["eig"] = float(np.mean([e.eig for e in self.experiments if e.success and e.eig is not None]))
+        out["success_rate"] = float(np.mean([e.success for e in self.experiments])) if self.experiments else 1.0
+        return out
+
+    def metadata(self) -> dict[str, Any]:
+        return {
+            "env": self.env.key,
+            "goal": self.goal.name,
+            "mode": self.env.mode,
+            "include_prior": self.config.include_prior,
+            "experiment": self.config.experiment,
+            "eval": [{"question": p.question, "truth": _jsonable(p.truth)} for p in self.eval_points],
+            "experiments": [e.__dict__ for e in self.experiments],
+            "checkpoints": [c.__dict__ for c in self.checkpoints],
+            "explanation": self.explanation,
+            "communication": self.comm.__dict__ if self.comm else None,
+        }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+async def posterior_prediction(traj: Trajectory, point: EvalPoint, *, use_data: bool) -> Any:
+    """What an ideal Bayesian predictor says: the posterior (or prior) predictive mean at ``point``."""
+    env = traj.env
+    data = traj.data if use_data and env.outcome != "deterministic" else []
+    # without data the answer must not depend on when it is asked: a fixed stream of prior draws
+    rng = traj.baseline_rng if data else np.random.default_rng(0)
+    post = posterior_samples(env, data, 2000, rng, 20000)
+    return traj.goal.baseline_prediction(point.query, post.theta, rng)
