@@ -355,7 +355,10 @@ class _Checker:
             self._check_provider(prefix, provider)
         for spec in self.check_models:
             self._check_model(spec)
-        if providers and not self.check_models:
+        exercised = {
+            m.id.partition("/")[0] for m in [*self.subjects, *(m for v in self.task_models.values() for m in v)]
+        }
+        if providers and not self.check_models and not exercised & set(providers):
             self.report.warn(
                 "models",
                 "no model of this plugin was exercised: pass check_models=['PREFIX/NAME', ...] "
