@@ -1,0 +1,167 @@
+"""Hub sync against the test Hub server with the real huggingface_hub client."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+import yaml
+from emergebench_registry.hubserver import HubServer
+from emergebench_registry.query import run_sql
+from emergebench_registry.store import Store
+from emergebench_registry.sync import pull, push
+
+REPO = "pool/results"
+QUERIES = [
+    "SELECT * EXCLUDE (source, ingested_at) FROM runs ORDER BY run_id",
+    "SELECT * FROM samples ORDER BY ALL",
+    "SELECT * FROM scores ORDER BY ALL",
+    "SELECT * FROM model_calls ORDER BY run_id, sample_id, epoch, call_index",
+    "SELECT * FROM metrics ORDER BY ALL",
+    "SELECT * FROM models ORDER BY ALL",
+    "SELECT * FROM leaderboard ORDER BY ALL",
+]
+
+
+def results(store: Store) -> list[list]:
+    return [run_sql(store, q).rows for q in QUERIES]
+
+
+def downloads(hub: HubServer) -> list[str]:
+    return [p for m, p in hub.requests if m == "GET" and "/resolve/" in p and p.endswith(".parquet")]
+
+
+def test_push_then_pull_gives_identical_results(reg_run, reg_store: Store, reg_hub: HubServer, tmp_path: Path):
+    reg_run()
+    reg_run(model="scripted/constant", model_args={"reply": "2"})
+    report = push(reg_store, REPO, reg_hub.endpoint, contributor="ada")
+    assert len(report.runs) == 2 and len(report.files) == 12
+    files = reg_hub.files(REPO, repo_type="dataset")
+    assert "README.md" in files and sum(p.endswith(".parquet") for p in files) == 12
+    card = files["README.md"].decode()
+    meta = yaml.safe_load(card.split("---")[1])
+    assert {c["config_name"]: c["data_files"][0]["path"] for c in meta["configs"]}["scores"] == (
+        "data/scores/**/*.parquet"
+    )
+    assert all(reg_hub.token.encode() not in data for data in files.values())
+    assert reg_hub.commit_titles(REPO, repo_type="dataset")[0] == "Add 2 emergebench run(s)"
+    # Nothing new: no commit.
+    head = reg_hub.head(REPO, repo_type="dataset")
+    assert push(reg_store, REPO, reg_hub.endpoint).runs == []
+    assert reg_hub.head(REPO, repo_type="dataset") == head
+
+    fresh = Store(tmp_path / "fresh.duckdb")
+    first = pull(fresh, REPO, reg_hub.endpoint)
+    assert len(first.imported) == 2 and len(first.downloaded) == 12 and not first.rejected
+    local, pooled = results(reg_store), results(fresh)
+    # The pushed copy carries the contributor the pusher named; everything else is identical.
+    assert run_sql(fresh, "SELECT DISTINCT contributor FROM runs").rows == [("ada",)]
+    assert pooled[1:] == local[1:]
+    assert [r[:-6] for r in pooled[0]] == [r[:-6] for r in local[0]]
+    assert run_sql(fresh, "SELECT DISTINCT source FROM runs").rows == [(f"hub:{REPO}",)]
+
+    reg_hub.clear_requests()
+    second = pull(fresh, REPO, reg_hub.endpoint)
+    assert second.up_to_date and second.downloaded == [] and downloads(reg_hub) == []
+
+
+def test_incremental_pull_downloads_only_new_shards(reg_run, reg_store: Store, reg_hub: HubServer, tmp_path: Path):
+    reg_run()
+    push(reg_store, REPO, reg_hub.endpoint)
+    fresh = Store(tmp_path / "fresh.duckdb")
+    pull(fresh, REPO, reg_hub.endpoint)
+    new = reg_run(model="scripted/constant", model_args={"reply": "0"})
+    push(reg_store, REPO, reg_hub.endpoint)
+    reg_hub.clear_requests()
+    report = pull(fresh, REPO, reg_hub.endpoint)
+    assert report.imported == [new.run_id]
+    assert len(downloads(reg_hub)) == 6 and all(new.run_id in p for p in downloads(reg_hub))
+
+
+def test_two_racing_pushers_both_land(reg_run, reg_store: Store, reg_hub: HubServer, tmp_path: Path):
+    reg_run()
+    other_store = Store(tmp_path / "other.duckdb")
+    other_run = reg_run(model="scripted/constant", model_args={"reply": "3"})
+    # Give the second pusher its own store holding only the second run.
+    from emergebench_registry.ingest import ingest_paths
+
+    ingest_paths(other_store, [reg_store.path.parent / "runs" / other_run.run_id])
+    run_sql(reg_store, f"DELETE FROM runs WHERE run_id = '{other_run.run_id}'", write=True)
+    barrier = threading.Barrier(2)
+    reports, errors = {}, []
+
+    def go(name: str, store: Store) -> None:
+        try:
+            barrier.wait()
+            reports[name] = push(store, REPO, reg_hub.endpoint)
+        except BaseException as exc:  # noqa: BLE001 - checked below
+            errors.append(exc)
+
+    reg_hub.create_repo(REPO, repo_type="dataset")
+    # The first commit attempt of whoever comes second sees a moved head (412) and retries.
+    threads = [threading.Thread(target=go, args=(n, s)) for n, s in (("a", reg_store), ("b", other_store))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    files = reg_hub.files(REPO, repo_type="dataset")
+    assert sum(p.startswith("data/runs/") for p in files) == 2
+    card = files["README.md"].decode()
+    assert "(2 runs)" in card
+
+
+def test_push_retries_412_409_429_5xx_and_recomputes(reg_run, reg_store: Store, reg_hub: HubServer):
+    reg_run()
+    reg_hub.create_repo(REPO, repo_type="dataset")
+    moved = []
+
+    def move_head(method: str, path: str) -> None:
+        if method == "POST" and "/commit/" in path:
+            moved.append(path)
+        if len(moved) == 4 and method == "POST" and "/commit/" in path:  # after the three injected failures
+            reg_hub.put_files(REPO, {"data/other.txt": b"someone else"}, repo_type="dataset", message="other")
+
+    reg_hub.on_request(move_head)
+    reg_hub.inject(status=409, times=1, path_contains="/commit/")
+    reg_hub.inject(status=429, times=1, retry_after=0.2, path_contains="/commit/")
+    reg_hub.inject(status=503, times=1, path_contains="/commit/")
+    retries: list[str] = []
+    report = push(reg_store, REPO, reg_hub.endpoint, on_retry=retries.append)
+    assert report.attempts == 5  # 409, 429, 503, then 412 from the moved head, then success
+    assert [r.split("HTTP ")[1].split(")")[0] for r in retries] == ["409", "429", "503", "412"]
+    files = reg_hub.files(REPO, repo_type="dataset")
+    assert "data/other.txt" in files and sum(p.startswith("data/runs/") for p in files) == 1
+
+
+def test_pr_push_opens_pull_request(reg_run, reg_store: Store, reg_hub: HubServer):
+    reg_run()
+    reg_hub.create_repo(REPO, repo_type="dataset")
+    report = push(reg_store, REPO, reg_hub.endpoint, create_pr=True)
+    assert report.pr_url and report.pr_url.endswith("/discussions/1")
+    assert not any(p.startswith("data/") for p in reg_hub.files(REPO, repo_type="dataset"))
+    assert sum(p.startswith("data/runs/") for p in reg_hub.files(REPO, "dataset", "refs/pr/1")) == 1
+
+
+def test_corrupt_shard_rejected_good_ones_ingested(reg_run, reg_store: Store, reg_hub: HubServer, tmp_path: Path):
+    good = reg_run()
+    bad = reg_run(model="scripted/constant", model_args={"reply": "4"})
+    push(reg_store, REPO, reg_hub.endpoint)
+    path = next(p for p in reg_hub.files(REPO, "dataset") if p.startswith("data/samples/") and bad.run_id in p)
+    reg_hub.put_files(REPO, {path: b"PAR1garbagePAR1"}, repo_type="dataset", message="corrupt")
+    fresh = Store(tmp_path / "fresh.duckdb")
+    report = pull(fresh, REPO, reg_hub.endpoint)
+    assert report.imported == [good.run_id]
+    assert path in report.rejected and "unreadable Parquet footer" in report.rejected[path]
+    assert run_sql(fresh, "SELECT run_id FROM runs").rows == [(good.run_id,)]
+
+
+def test_bad_token_message_has_no_token(reg_run, reg_store: Store, reg_hub: HubServer, monkeypatch):
+    reg_run()
+    monkeypatch.setenv("HF_TOKEN", "hf_secret_value_123")
+    from emergebench.errors import UsageError
+
+    with pytest.raises(UsageError) as err:
+        push(reg_store, REPO, reg_hub.endpoint)
+    assert "HTTP 401" in str(err.value) and "hf_secret_value_123" not in str(err.value)
