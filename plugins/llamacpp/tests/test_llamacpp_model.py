@@ -3,9 +3,21 @@
 import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
-from emergebench import GenerateConfig, Message, ModelError, UsageError
+from emergebench import (
+    GenerateConfig,
+    Message,
+    ModelError,
+    Sample,
+    SampleScore,
+    SolveContext,
+    Task,
+    UsageError,
+    hookimpl,
+)
+from emergebench.plugins import get_manager
 from emergebench.runner import RunOptions, build_spec, run_sync
 from emergebench_llamacpp import engine, make_llamacpp_model
 
@@ -55,12 +67,34 @@ async def test_generate_logprobs_json_and_stop(emergebench_home: Path) -> None:
     assert sum(1 for key in engine.loaded_engines() if key.path == str(model.path) and key.n_ctx == 1024) == 1
 
 
+class _Echo(Task):
+    """A two-sample task registered in-process, so this plugin's tests need no other plugin."""
+
+    name = "llamacpp-test/echo"
+    version = "1"
+
+    def dataset(self, seed: int) -> list[Sample]:
+        return [Sample(id=f"s{i}", input=f"Say the word {w}.") for i, w in enumerate(("red", "blue"))]
+
+    async def solve(self, sample: Sample, ctx: SolveContext) -> SampleScore:
+        output = await ctx.model.generate(sample.input, GenerateConfig(temperature=0, max_tokens=6))
+        return SampleScore(scores={"nonempty": float(bool(output.text.strip()))}, answer=output.text)
+
+
+class _EchoPlugin:
+    @hookimpl
+    def register_tasks(self, register: Any) -> None:
+        register(_Echo)
+
+
 def test_runner_reuses_one_engine_and_caches(emergebench_home: Path, tmp_path: Path) -> None:
-    spec = build_spec("testtask/qa", "llamacpp/smollm2-135m", task_args={"n": 3}, model_args={"n_ctx": 1024})
-    options = RunOptions(runs_dir=tmp_path / "runs", cache_path=tmp_path / "cache.sqlite", max_concurrency=3)
-    before = len(engine.loaded_engines())
+    get_manager().register_module(_EchoPlugin(), "emergebench-llamacpp-test")
+    spec = build_spec("llamacpp-test/echo", "llamacpp/smollm2-135m", model_args={"n_ctx": 1024})
+    options = RunOptions(runs_dir=tmp_path / "runs", cache_path=tmp_path / "cache.sqlite", max_concurrency=2)
     first = run_sync(spec, options)
+    loaded = engine.loaded_engines()
     again = run_sync(spec, RunOptions(**{**options.__dict__, "fresh": True}))
-    assert first.status == "complete" and first.n_samples == 3 and first.model_calls == 3
-    assert again.cached_calls == 3 and again.model_calls == 0
-    assert len(engine.loaded_engines()) <= max(before, 1)
+    assert first.status == "complete" and first.n_samples == 2 and first.model_calls == 2, first.errors
+    assert again.cached_calls == 2 and again.model_calls == 0
+    assert engine.loaded_engines() == loaded
+    assert first.model.args["sha256"] == make_llamacpp_model("smollm2-135m", {}).sha256

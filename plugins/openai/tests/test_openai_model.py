@@ -56,7 +56,13 @@ async def test_config_fields_reach_the_server_and_logprobs_come_back() -> None:
         return Reply(text="forty two")
 
     config = GenerateConfig(
-        temperature=0.3, top_p=0.9, max_tokens=7, stop=["\n"], seed=5, logprobs=True, top_logprobs=2,
+        temperature=0.3,
+        top_p=0.9,
+        max_tokens=7,
+        stop=["\n"],
+        seed=5,
+        logprobs=True,
+        top_logprobs=2,
         response_format=SCHEMA,
     )
     with FakeOpenAIServer(behaviour) as server:
@@ -85,7 +91,9 @@ async def test_pool_allows_64_concurrent_requests() -> None:
     with FakeOpenAIServer(latency_s=0.3) as server:
         model = make_openai_model("m", {"base_url": server.base_url, "max_connections": 64})
         started = time.perf_counter()
-        calls = [model.generate([Message(role="user", content=f"What is {i} + 1?")], GenerateConfig()) for i in range(64)]
+        calls = [
+            model.generate([Message(role="user", content=f"What is {i} + 1?")], GenerateConfig()) for i in range(64)
+        ]
         outputs = await asyncio.gather(*calls)
         elapsed = time.perf_counter() - started
         await model.aclose()
@@ -98,7 +106,9 @@ async def test_small_pool_queues_requests() -> None:
     with FakeOpenAIServer(latency_s=0.2) as server:
         model = make_openai_model("m", {"base_url": server.base_url, "max_connections": 2})
         started = time.perf_counter()
-        await asyncio.gather(*[model.generate([Message(role="user", content=f"x{i}")], GenerateConfig()) for i in range(4)])
+        await asyncio.gather(
+            *[model.generate([Message(role="user", content=f"x{i}")], GenerateConfig()) for i in range(4)]
+        )
         elapsed = time.perf_counter() - started
         await model.aclose()
     assert server.max_open_connections <= 2 and elapsed >= 0.4
