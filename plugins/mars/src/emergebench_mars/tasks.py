@@ -84,7 +84,7 @@ class MarsTask(Task):
     version = "1.0"
     Args = MarsArgs
     main_metric = "accuracy"
-    demo_args: ClassVar[dict[str, Any] | None] = {"data": "sample"}
+    demo_args: ClassVar[dict[str, Any] | None] = None  # only Transition demos: its prompts are the reference's
     demo_limit: ClassVar[int | None] = 4
 
     def __init__(self, args: BaseModel | None = None) -> None:
@@ -279,6 +279,8 @@ class InferenceTask(MarsTask):
 class TransitionTask(MarsTask):
     schema = TRANSITION
     name = "mars/transition"
+    # the sample set, unconstrained: grammar-constrained decoding is several times slower on small CPUs
+    demo_args: ClassVar[dict[str, Any] | None] = {"data": "sample", "constrained": "off"}
     description = (
         "MARS Metaphysical Transition: after a further change to the event, does the inference become plausible? "
         "'If <event after transition>, then <inference>' yes/no vs human labels (Wang & Song, ACL 2025)"
