@@ -52,6 +52,9 @@ def _server_message(exc: openai.APIStatusError) -> str:
 def map_error(exc: openai.OpenAIError, endpoint: str, model: str) -> ModelError:
     """The core error for a client exception; the message names the endpoint and what to do."""
     if isinstance(exc, openai.APITimeoutError):
+        cause = exc.__cause__
+        if cause is not None and "connect" in str(cause).lower():  # aiohttp reports refusals as timeouts
+            return TransientModelError(f"cannot reach {endpoint}: {cause}")
         return TransientModelError(f"request to {endpoint} timed out (raise -M timeout= if the model is slow)")
     if isinstance(exc, openai.APIConnectionError):
         cause = exc.__cause__ or exc

@@ -1,0 +1,103 @@
+"""Benchmark (b): runner throughput through the openai provider against a slow HTTP endpoint.
+
+A fake OpenAI-compatible server (emergebench_openai.fakeserver, asyncio, in a subprocess so it does
+not share this process's CPU time or GIL) answers every chat call after a fixed latency. With
+``--max-concurrency C`` and latency L the ideal rate is C / L samples per second (64 / 0.2 s = 320/s);
+the target is at least 90% of it. Needs emergebench-openai and tests/fixtures/eb-testtask installed.
+
+    .venv/bin/python benchmarks/bench_http_latency.py --samples 1000 --concurrency 64 --latency 0.2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from emergebench.retry import RetryPolicy
+from emergebench.runner import RunOptions, build_spec, run_sync
+
+
+def start_server(latency: float) -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "emergebench_openai.fakeserver", "--latency", str(latency), "--port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline().strip()
+    if not line.startswith("listening "):
+        proc.kill()
+        raise SystemExit(f"fake server did not start: {line!r}")
+    return proc, line.split(" ", 1)[1]
+
+
+def bench(samples: int, concurrency: int, latency: float, use_cache_file: bool) -> dict[str, float]:
+    proc, base_url = start_server(latency)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            spec = build_spec(
+                "testtask/qa",
+                "openai/bench",
+                task_args={"n": samples},
+                model_args={"base_url": base_url, "max_connections": max(concurrency, 1)},
+            )
+            options = RunOptions(
+                max_concurrency=concurrency,
+                runs_dir=Path(tmp) / "runs",
+                cache_path=Path(tmp) / "cache.sqlite",
+                use_cache=use_cache_file,
+                progress=False,
+                retry=RetryPolicy(timeout_s=30.0),
+            )
+            cpu0, started = time.process_time(), time.perf_counter()
+            result = run_sync(spec, options)
+            wall, cpu = time.perf_counter() - started, time.process_time() - cpu0
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    accuracy = next((m.value for m in result.metrics if m.name == "accuracy" and m.group is None), None)
+    ideal = concurrency / latency
+    rate = result.n_samples / wall
+    return {
+        "samples": result.n_samples,
+        "errors": result.n_errors,
+        "accuracy": accuracy if accuracy is not None else float("nan"),
+        "wall_s": round(wall, 3),
+        "client_cpu_s": round(cpu, 3),
+        "cpu_ms_per_sample": round(1000 * cpu / max(result.n_samples, 1), 3),
+        "samples_per_s": round(rate, 1),
+        "ideal_per_s": round(ideal, 1),
+        "efficiency": round(rate / ideal, 3),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--samples", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--latency", type=float, default=0.2, help="server seconds per answer")
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--target", type=float, default=0.9, help="exit 1 below this fraction of the ideal rate")
+    args = parser.parse_args()
+    best = None
+    for _ in range(args.repeat):
+        figures = bench(args.samples, args.concurrency, args.latency, use_cache_file=True)
+        print(json.dumps(figures), flush=True)
+        if best is None or figures["efficiency"] > best["efficiency"]:
+            best = figures
+    assert best is not None
+    ok = best["errors"] == 0 and best["efficiency"] >= args.target
+    print(
+        f"best: {best['samples_per_s']}/s of ideal {best['ideal_per_s']}/s ({best['efficiency']:.0%}) ->",
+        "OK" if ok else "BELOW TARGET",
+    )
+    raise SystemExit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
