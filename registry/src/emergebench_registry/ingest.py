@@ -23,11 +23,25 @@ from emergebench.records import ModelInfo, RunResult, RunSpec
 from .schema import RUN_TABLES, SHARD_SCHEMAS, first_row
 from .store import Store
 
-CALL_TYPE = (
-    "STRUCT(model VARCHAR, role VARCHAR, messages JSON, config JSON, output VARCHAR, "
-    "usage STRUCT(input_tokens BIGINT, output_tokens BIGINT), logprobs JSON, finish_reason VARCHAR, "
-    "latency_s DOUBLE, cached BOOLEAN, attempts BIGINT, error VARCHAR, cache_key VARCHAR, started_at TIMESTAMPTZ)[]"
-)
+# The JSON structure from_json() gives one model call (see emergebench.records.ModelCall).
+CALL_SHAPE = [
+    {
+        "model": "VARCHAR",
+        "role": "VARCHAR",
+        "messages": "JSON",
+        "config": "JSON",
+        "output": "VARCHAR",
+        "usage": {"input_tokens": "BIGINT", "output_tokens": "BIGINT"},
+        "logprobs": "JSON",
+        "finish_reason": "VARCHAR",
+        "latency_s": "DOUBLE",
+        "cached": "BOOLEAN",
+        "attempts": "BIGINT",
+        "error": "VARCHAR",
+        "cache_key": "VARCHAR",
+        "started_at": "TIMESTAMPTZ",
+    }
+]
 JOURNAL_COLUMNS = {
     "run_id": "VARCHAR",
     "sample_id": "VARCHAR",
@@ -35,10 +49,10 @@ JOURNAL_COLUMNS = {
     "input": "JSON",
     "target": "JSON",
     "answer": "VARCHAR",
-    "scores": "MAP(VARCHAR, DOUBLE)",
+    "scores": "JSON",
     "error": "VARCHAR",
     "error_type": "VARCHAR",
-    "calls": CALL_TYPE,
+    "calls": "JSON",
     "metadata": "JSON",
     "started_at": "TIMESTAMPTZ",
     "finished_at": "TIMESTAMPTZ",
@@ -163,25 +177,30 @@ def load_journal(con: duckdb.DuckDBPyConnection, journal: Path, run_id: str) -> 
         )
     con.execute("DROP TABLE IF EXISTS _samples")
     con.execute(
-        """CREATE TEMP TABLE _samples AS SELECT run_id, sample_id, coalesce(epoch, 0) AS epoch, input, target, answer,
-             error, error_type, metadata, coalesce(len(calls), 0)::BIGINT AS n_calls, started_at, finished_at
+        """CREATE TEMP TABLE _samples AS SELECT run_id, sample_id, coalesce(epoch, 0) AS epoch, input, target,
+             answer, error, error_type, metadata, coalesce(json_array_length(calls), 0)::BIGINT AS n_calls,
+             started_at, finished_at
            FROM _journal"""
     )
     con.execute("DROP TABLE IF EXISTS _scores")
     con.execute(
-        """CREATE TEMP TABLE _scores AS SELECT run_id, sample_id, coalesce(epoch, 0) AS epoch,
-             unnest(map_keys(scores)) AS name, unnest(map_values(scores)) AS value
-           FROM _journal WHERE scores IS NOT NULL"""
+        """CREATE TEMP TABLE _scores AS SELECT run_id, sample_id, epoch,
+             unnest(map_keys(m)) AS name, unnest(map_values(m)) AS value
+           FROM (SELECT run_id, sample_id, coalesce(epoch, 0) AS epoch,
+                   from_json(scores, '"MAP(VARCHAR, DOUBLE)"') AS m
+                 FROM _journal WHERE scores IS NOT NULL)"""
     )
     con.execute("DROP TABLE IF EXISTS _model_calls")
     con.execute(
-        """CREATE TEMP TABLE _model_calls AS SELECT j.run_id, j.sample_id, coalesce(j.epoch, 0) AS epoch,
-             (u.idx - 1)::BIGINT AS call_index, u.c.model, coalesce(u.c.role, 'subject') AS role, u.c.messages,
-             u.c.config, u.c.output, coalesce(u.c.usage.input_tokens, 0) AS input_tokens,
-             coalesce(u.c.usage.output_tokens, 0) AS output_tokens, u.c.finish_reason, u.c.latency_s,
-             coalesce(u.c.cached, false) AS cached, coalesce(u.c.attempts, 1) AS attempts, u.c.error,
-             u.c.cache_key, u.c.started_at, u.c.logprobs
-           FROM _journal j, unnest(j.calls) WITH ORDINALITY AS u(c, idx)"""
+        """CREATE TEMP TABLE _model_calls AS SELECT run_id, sample_id, epoch, call_index, c.model,
+             coalesce(c.role, 'subject') AS role, c.messages, c.config, c.output,
+             coalesce(c.usage.input_tokens, 0) AS input_tokens, coalesce(c.usage.output_tokens, 0) AS output_tokens,
+             c.finish_reason, c.latency_s, coalesce(c.cached, false) AS cached, coalesce(c.attempts, 1) AS attempts,
+             c.error, c.cache_key, c.started_at, c.logprobs
+           FROM (SELECT run_id, sample_id, epoch, unnest(range(len(cs)))::BIGINT AS call_index, unnest(cs) AS c
+                 FROM (SELECT run_id, sample_id, coalesce(epoch, 0) AS epoch, from_json(calls, ?) AS cs
+                       FROM _journal WHERE json_array_length(calls) > 0))""",
+        [json.dumps(CALL_SHAPE)],
     )
     con.execute("DROP TABLE _journal")
     row = first_row(con.execute("SELECT count(*) FROM _samples"))

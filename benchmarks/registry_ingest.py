@@ -1,0 +1,86 @@
+"""Benchmark: ingest of one run journal with N sample rows (default 1,000,000).
+
+The journal is synthetic but has the real SampleResult shape (input, target, answer, two scores and
+one model call with a message per line), written by DuckDB so that generating it is quick.
+Usage: python benchmarks/registry_ingest.py [--rows N] [--reps K]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+from emergebench.records import ModelInfo, Provenance, RunResult, RunSpec, TaskInfo
+
+from emergebench_registry.ingest import ingest_run_dir
+from emergebench_registry.store import Store
+
+
+def make_run(run_dir: Path, rows: int) -> RunResult:
+    run_dir.mkdir(parents=True)
+    spec = RunSpec(task="bench/ingest", task_version="1", model="scripted/constant")
+    run_id = run_dir.name
+    duckdb.sql(
+        f"""COPY (SELECT '{run_id}' AS run_id, 's' || i AS sample_id, 0 AS epoch, 'question ' || i AS input,
+              (i % 7)::VARCHAR AS target, (i % 5)::VARCHAR AS answer,
+              {{'correct': ((i % 7) = (i % 5))::DOUBLE, 'length': 1.0}} AS scores,
+              [{{'model': 'scripted/constant', 'role': 'subject',
+                 'messages': [{{'role': 'user', 'content': 'question ' || i}}],
+                 'output': (i % 5)::VARCHAR, 'usage': {{'input_tokens': 3, 'output_tokens': 1}},
+                 'latency_s': 0.001, 'cached': false, 'attempts': 1,
+                 'started_at': '2026-01-01T00:00:00Z'}}] AS calls,
+              {{}} AS metadata, '2026-01-01T00:00:00Z' AS started_at, '2026-01-01T00:00:01Z' AS finished_at
+            FROM range({rows}) t(i)) TO '{run_dir / "journal.jsonl"}' (FORMAT json)"""
+    )
+    (run_dir / "spec.json").write_text(spec.model_dump_json())
+    now = datetime.now(UTC)
+    result = RunResult(
+        run_id=run_id,
+        spec_id=spec.spec_id,
+        spec=spec,
+        status="complete",
+        task=TaskInfo(name="bench/ingest", version="1", main_metric="correct"),
+        model=ModelInfo(id="scripted/constant", provider="scripted", name="constant"),
+        n_samples=rows,
+        n_expected=rows,
+        started_at=now,
+        finished_at=now,
+        provenance=Provenance(emergebench_version="bench", python="3", platform="bench"),
+    )
+    (run_dir / "run.json").write_text(result.model_dump_json())
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--reps", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        run_dir = Path(tmp) / "runs" / "bench-ingest-run"
+        t0 = time.perf_counter()
+        result = make_run(run_dir, args.rows)
+        size = (run_dir / "journal.jsonl").stat().st_size
+        print(f"journal: {args.rows} lines, {size / 1e6:.0f} MB, generated in {time.perf_counter() - t0:.1f} s")
+        times = []
+        for rep in range(args.reps):
+            store = Store(Path(tmp) / f"registry-{rep}.duckdb")
+            with store.writer() as con:
+                t0 = time.perf_counter()
+                report = ingest_run_dir(con, run_dir, result)
+                times.append(time.perf_counter() - t0)
+                n = con.sql("SELECT count(*) FROM samples").fetchall()[0][0]
+                assert report.samples == n == args.rows, (report.samples, n)
+            print(f"rep {rep}: {times[-1]:.2f} s ({args.rows / times[-1]:,.0f} sample rows/s)")
+        med = statistics.median(times)
+        print(f"median of {args.reps}: {med:.2f} s = {args.rows / med:,.0f} sample rows/s "
+              f"(plus {2 * args.rows:,} score rows and {args.rows:,} model-call rows)")
+
+
+if __name__ == "__main__":
+    main()
