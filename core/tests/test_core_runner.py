@@ -211,3 +211,23 @@ def test_run_result_records_provenance_and_model_info(manager, options):
     assert result.provenance.python.startswith("3.")
     assert result.model.provider == "scripted"
     assert result.started_at <= result.finished_at
+
+
+def test_grader_args_are_validated_recorded_and_used(manager, options):
+    from emergebench.builtin.graders import normalize  # noqa: F401  (grader module is importable)
+
+    spec = build_spec(
+        "core-test/add",
+        "scripted/echo",
+        grader="regex",
+        grader_args={"pattern": r"(\d+)$"},
+        task_args={"n": 3},
+        manager=manager,
+    )
+    assert spec.grader_args == {"pattern": r"(\d+)$", "normalize": True}
+    result = run_sync(spec, options, manager)
+    # echo answers "i+i"; the regex takes the trailing digits, which equal 2i only for i=0.
+    (acc,) = result.metrics
+    assert acc.value == 1 / 3
+    with pytest.raises(UsageError, match="-A options for grader 'regex'"):
+        build_spec("core-test/add", "scripted/echo", grader="regex", manager=manager)

@@ -230,11 +230,12 @@ def graders(as_json: bool) -> None:
             "name": name,
             "plugin": cls.plugin,
             "model_graded": cls.needs_model,
+            "args": ", ".join(cls.Args.model_fields),
             "description": cls.description,
         }
         for name, cls in sorted(catalog.graders.items())
     ]
-    _emit(rows, ["name", "plugin", "model_graded", "description"], as_json)
+    _emit(rows, ["name", "plugin", "model_graded", "args", "description"], as_json)
 
 
 def print_summary(result: RunResult, run_dir: Path) -> None:
@@ -359,6 +360,7 @@ def _options(
 @click.option("-m", "--model", required=True, help="Model id PROVIDER/NAME, e.g. llamacpp/smollm2-135m.")
 @click.option("--grader-model", default=None, help="Judge model id for model-graded tasks and graders.")
 @click.option("--grader", default=None, help="Grader name (defaults to the task's own).")
+@click.option("-A", "grader_args", multiple=True, help="Grader option key=value (see `emergebench graders`).")
 @click.option("-T", "task_args", multiple=True, help="Task option key=value (JSON values accepted).")
 @click.option("-M", "model_args", multiple=True, help="Model option key=value.")
 @click.option("-J", "grader_model_args", multiple=True, help="Judge model option key=value.")
@@ -379,6 +381,7 @@ def run(
     model: str,
     grader_model: str | None,
     grader: str | None,
+    grader_args: tuple[str, ...],
     task_args: tuple[str, ...],
     model_args: tuple[str, ...],
     grader_model_args: tuple[str, ...],
@@ -411,6 +414,7 @@ def run(
             model_args=parse_pairs(model_args, "-M"),
             generate=generate,
             grader=grader,
+            grader_args=parse_pairs(grader_args, "-A"),
             grader_model=grader_model,
             grader_model_args=parse_pairs(grader_model_args, "-J"),
             seed=seed,

@@ -192,6 +192,7 @@ class RunSpec(Record):
     model_args: dict[str, Any] = Field(default_factory=dict)
     generate: GenerateConfig = Field(default_factory=GenerateConfig)
     grader: str | None = None
+    grader_args: dict[str, Any] = Field(default_factory=dict)
     grader_model: str | None = None
     grader_model_args: dict[str, Any] = Field(default_factory=dict)
     seed: int = 0

@@ -75,6 +75,7 @@ def build_spec(
     model_args: dict[str, Any] | None = None,
     generate: GenerateConfig | None = None,
     grader: str | None = None,
+    grader_args: dict[str, Any] | None = None,
     grader_model: str | None = None,
     grader_model_args: dict[str, Any] | None = None,
     seed: int = 0,
@@ -90,8 +91,14 @@ def build_spec(
     catalog.provider_for(model)
     if grader_model:
         catalog.provider_for(grader_model)
+    grader = grader or task_cls.default_grader
+    checked_grader_args: dict[str, Any] = {}
     if grader:
-        catalog.grader(grader)
+        grader_cls = catalog.grader(grader)
+        checked = validate_args(grader_cls.Args, grader_args or {}, f"-A options for grader {grader!r}")
+        checked_grader_args = checked.model_dump(mode="json")
+    elif grader_args:
+        raise UsageError(f"-A grader options given but task {task!r} uses no grader; pick one with --grader")
     if limit is not None and limit < 1:
         raise UsageError(f"--limit must be at least 1, got {limit}")
     if epochs < 1:
@@ -103,7 +110,8 @@ def build_spec(
         model=model,
         model_args=model_args or {},
         generate=generate or GenerateConfig(),
-        grader=grader or task_cls.default_grader,
+        grader=grader,
+        grader_args=checked_grader_args,
         grader_model=grader_model,
         grader_model_args=grader_model_args or {},
         seed=seed,
@@ -143,7 +151,8 @@ class Runner:
         if not self.spec.grader:
             return None
         grader_cls = self.manager.catalog.grader(self.spec.grader)
-        return grader_cls()
+        args = validate_args(grader_cls.Args, self.spec.grader_args, f"-A options for grader {self.spec.grader!r}")
+        return grader_cls(args)
 
     def _run_dir(self, runs_dir: Path) -> tuple[str, Path, bool]:
         spec_id = self.spec.spec_id

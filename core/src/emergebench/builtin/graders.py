@@ -76,7 +76,7 @@ class RegexArgs(BaseModel):
 
 class RegexGrader(Grader):
     name = "regex"
-    description = "Extracts the answer with a regular expression (-G pattern=...) and compares it to the target."
+    description = "Extracts the answer with a regular expression (-A pattern=...) and compares it to the target."
     Args = RegexArgs
 
     async def grade(self, answer: str, target: Any, ctx: SolveContext) -> Grade:
