@@ -34,9 +34,9 @@ class BaselineScientist(Model):
         traj = ctx.state.get("boxinggym") if ctx is not None else None
         if not isinstance(traj, Trajectory):
             raise ModelError(f"{self.model_id} only answers inside a boxinggym/<env> task run")
-        last_user = next((m.content for m in reversed(messages) if m.role == "user"), "")
-        found = traj.lookup(last_user)
+        found = traj.lookup(messages)
         if found is None:
+            last_user = next((m.content for m in reversed(messages) if m.role == "user"), "")
             raise ModelError(f"{self.model_id} got a prompt the trajectory did not send: {last_user[:80]!r}")
         kind, payload = found
         return ModelOutput(text=await self._reply(traj, kind, payload), finish_reason="stop")
@@ -44,7 +44,8 @@ class BaselineScientist(Model):
     async def _reply(self, traj: Trajectory, kind: str, payload: Any) -> str:
         env, goal = traj.env, traj.goal
         if kind == "experiment":
-            return f"<thought>a random design</thought>\n<observe>{env.format_design(env.random_design(traj.baseline_rng))}</observe>"
+            design = env.format_design(env.random_design(traj.baseline_rng))
+            return f"<thought>a random design</thought>\n<observe>{design}</observe>"
         if kind == "phrase":
             return env.format_observation(payload)
         if kind == "explain":

@@ -212,7 +212,9 @@ def step_eig(
     All designs are scored on the same posterior draws (common random numbers), so the regret's
     noise comes from the estimator, not from different posteriors.
     """
-    post = posterior_samples(env, data, eig_needs_draws(env, settings), rng, settings.n_prior, prior_only=posterior_is_prior)
+    post = posterior_samples(
+        env, data, eig_needs_draws(env, settings), rng, settings.n_prior, prior_only=posterior_is_prior
+    )
     seen = {repr(d) for d, _ in data} if env.fixed_table and env.mode == "fixed" else set()
 
     def score(d: Any) -> float:
@@ -223,7 +225,9 @@ def step_eig(
     agent = score(design)
     randoms = [env.random_design(rng) for _ in range(n_random)]
     if not randoms:
-        return StepEIG(eig=agent, eig_random_max=float("nan"), eig_random_mean=float("nan"), best_random_design="", ess=post.ess)
+        return StepEIG(
+            eig=agent, eig_random_max=float("nan"), eig_random_mean=float("nan"), best_random_design="", ess=post.ess
+        )
     values = np.array([score(d) for d in randoms])
     best = int(np.argmax(values))
     return StepEIG(

@@ -47,7 +47,9 @@ def baseline_item_errors(
     return np.asarray(errors)
 
 
-def compute_norm(env_key: str, goal_name: str, n_worlds: int = DEFAULT_WORLDS, seed: int = NORM_SEED) -> dict[str, float]:
+def compute_norm(
+    env_key: str, goal_name: str, n_worlds: int = DEFAULT_WORLDS, seed: int = NORM_SEED
+) -> dict[str, float]:
     errors = baseline_item_errors(env_key, goal_name, n_worlds=n_worlds, seed=seed)
     return {"mu": float(np.mean(errors)), "sigma": float(np.std(errors)), "n_items": int(len(errors))}
 
@@ -81,7 +83,9 @@ def main(argv: list[str] | None = None) -> None:
     meta = {"worlds": n_worlds, "evals_per_world": 10, "prior_draws": DEFAULT_PRIOR_DRAWS, "seed": NORM_SEED}
     path = resources.files(__package__).joinpath(NORMS_FILE)
     with resources.as_file(path) as target:
-        target.write_text(json.dumps({"generated_by": "emergebench_boxinggym.norms", **meta, "norms": out}, indent=2) + "\n")
+        target.write_text(
+            json.dumps({"generated_by": "emergebench_boxinggym.norms", **meta, "norms": out}, indent=2) + "\n"
+        )
 
 
 if __name__ == "__main__":

@@ -24,7 +24,9 @@ OBSERVE_REMINDER = (
     "observation now."
 )
 ANSWER_REMINDER = "Please stick to the specified format and respond using <answer> tags with your prediction."
-NO_DATA_PREFIX = "You cannot make observations now. Make assumptions and provide your best guess to the following query."
+NO_DATA_PREFIX = (
+    "You cannot make observations now. Make assumptions and provide your best guess to the following query."
+)
 ANSWER_SUFFIX = "\nAnswer in the following format:\n<answer>your answer</answer>."
 NOVICE_HEADER = "Here is what you know about the environment:\n"
 PAPER_BARE_NOVICE = {"location_finding", "hyperbolic_discounting"}
@@ -48,7 +50,12 @@ def extract(pattern: re.Pattern[str], text: str) -> str | None:
 
 def scientist_system(env: Environment, goal: Goal, include_prior: bool) -> str:
     return "\n\n".join(
-        [env.description(include_prior), goal.goal_text(include_prior), env.design_instructions(include_prior), LOOP_RULES]
+        [
+            env.description(include_prior),
+            goal.goal_text(include_prior),
+            env.design_instructions(include_prior),
+            LOOP_RULES,
+        ]
     )
 
 

@@ -6,10 +6,9 @@ import hashlib
 from typing import Any, ClassVar, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-
 from emergebench import GenerateConfig, Metric, Sample, SampleResult, SampleScore, SolveContext, Task
 from emergebench.metrics import metric
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .envs import ENVIRONMENTS, Environment
 from .norms import NORMS_FILE, fixed_norm
@@ -67,7 +66,9 @@ def _args_for(env_cls: type[Environment]) -> type[BoxingGymArgs]:
         @model_validator(mode="after")
         def _check_goal(self) -> Args:
             if self.goal not in env_cls.goals:
-                raise ValueError(f"goal {self.goal!r} does not exist for {env_cls.key}; choose one of {', '.join(goals)}")
+                raise ValueError(
+                    f"goal {self.goal!r} does not exist for {env_cls.key}; choose one of {', '.join(goals)}"
+                )
             goal_cls = env_cls.goals[self.goal]
             if not self.prior and (env_cls.prior_only or goal_cls.prior_only):
                 raise ValueError(

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
-
 from emergebench import GenerateConfig, Message, ModelHandle
 
 from . import prompts
@@ -89,8 +88,12 @@ class Trajectory:
         self.comm: Checkpoint | None = None
 
     # -- what the baselines look up ----------------------------------------------------------------
-    def lookup(self, user_text: str) -> tuple[PromptKind, Any] | None:
-        return self.prompts.get(user_text)
+    def lookup(self, messages: list[Message]) -> tuple[PromptKind, Any] | None:
+        """What the latest prompt this trajectory sent in ``messages`` asks for (reminders are skipped)."""
+        for m in reversed(messages):
+            if m.role == "user" and m.content in self.prompts:
+                return self.prompts[m.content]
+        return None
 
     def _register(self, text: str, kind: PromptKind, payload: Any = None) -> str:
         self.prompts[text] = (kind, payload)
@@ -130,12 +133,12 @@ class Trajectory:
             content = None
             for fmt_try in range(MAX_FORMAT_TRIES):
                 record.attempts += 1
-                reply = await self._ask(self.scientist, self.history, f"exp{index}-{env_try}-{fmt_try}")
+                reply = await self._ask(self.scientist, list(self.history), f"exp{index}-{env_try}-{fmt_try}")
                 self.history.append(Message(role="assistant", content=reply))
                 content = prompts.extract(prompts.OBSERVE_RE, reply)
                 if content is not None:
                     break
-                self.history.append(Message(role="user", content=self._register(prompts.OBSERVE_REMINDER, "experiment", index)))
+                self.history.append(Message(role="user", content=prompts.OBSERVE_REMINDER))
             if content is None:
                 break  # the scientist never produced a usable <observe>: the experiment fails
             try:
@@ -170,7 +173,9 @@ class Trajectory:
         if self.env.needs_phrasing() and self.phraser is not None:
             raw = [Message(**m) for m in self.env.phrasing_messages(design, y)]
             self._register(raw[-1].content, "phrase", y)
-            phrase_cfg = GenerateConfig(temperature=0.7 if self.env.mode == "paper" else 0.0, max_tokens=self.config.generate.max_tokens)
+            phrase_cfg = GenerateConfig(
+                temperature=0.7 if self.env.mode == "paper" else 0.0, max_tokens=self.config.generate.max_tokens
+            )
             phrased = (await self.phraser.generate(raw, phrase_cfg, cache_salt=f"phrase{record.index}")).text
         self.data.append((design, y))
         record.design = self.env.format_design(design)
@@ -178,7 +183,9 @@ class Trajectory:
         record.success = True
         self.last_result = record.observation
 
-    async def _predict(self, handle: ModelHandle, system: list[Message], point: EvalPoint, text: str, salt: str, kind: PromptKind) -> Any | None:
+    async def _predict(
+        self, handle: ModelHandle, system: list[Message], point: EvalPoint, text: str, salt: str, kind: PromptKind
+    ) -> Any | None:
         messages = [*system, Message(role="user", content=self._register(text, kind, point))]
         for fmt_try in range(MAX_FORMAT_TRIES):
             reply = await self._ask(handle, messages, f"{salt}-{fmt_try}")
@@ -187,10 +194,16 @@ class Trajectory:
                 parsed = self.goal.parse(content)
                 if parsed is not None:
                     return parsed
-            messages = [*messages, Message(role="assistant", content=reply), Message(role="user", content=prompts.ANSWER_REMINDER)]
+            messages = [
+                *messages,
+                Message(role="assistant", content=reply),
+                Message(role="user", content=prompts.ANSWER_REMINDER),
+            ]
         return None
 
-    async def _answer_all(self, handle: ModelHandle, system: list[Message], budget: int, kind: PromptKind, tag: str) -> Checkpoint:
+    async def _answer_all(
+        self, handle: ModelHandle, system: list[Message], budget: int, kind: PromptKind, tag: str
+    ) -> Checkpoint:
         novice = kind == "novice"
         texts = [
             prompts.question_prompt(p.question, budget, self.last_result, self.env.mode, novice=novice)
@@ -198,7 +211,10 @@ class Trajectory:
         ]
         # the questions never enter the history, so evaluation cannot leak into later experiments
         answers = await asyncio.gather(
-            *(self._predict(handle, system, p, t, f"{tag}-q{i}", kind) for i, (p, t) in enumerate(zip(self.eval_points, texts, strict=True)))
+            *(
+                self._predict(handle, system, p, t, f"{tag}-q{i}", kind)
+                for i, (p, t) in enumerate(zip(self.eval_points, texts, strict=True))
+            )
         )
         prior = self.env.sample_prior(np.random.default_rng(0), 2000)
         fallback_rng = np.random.default_rng(1)
@@ -216,15 +232,26 @@ class Trajectory:
         )
 
     async def checkpoint(self, budget: int) -> None:
-        self.checkpoints.append(await self._answer_all(self.scientist, list(self.history), budget, "predict", f"b{budget}"))
+        self.checkpoints.append(
+            await self._answer_all(self.scientist, list(self.history), budget, "predict", f"b{budget}")
+        )
 
     async def communicate(self) -> None:
         cfg = self.config
-        ask = self._register(prompts.comm_prompt(self.env, self.goal, cfg.include_prior, cfg.explanation_words), "explain")
+        ask = self._register(
+            prompts.comm_prompt(self.env, self.goal, cfg.include_prior, cfg.explanation_words), "explain"
+        )
         reply = await self._ask(self.scientist, [*self.history, Message(role="user", content=ask)], "explain")
-        explanation, words = prompts.truncate_words(reply, cfg.explanation_words) if cfg.mode == "fixed" else (reply, len(reply.split()))
+        explanation, words = (
+            prompts.truncate_words(reply, cfg.explanation_words) if cfg.mode == "fixed" else (reply, len(reply.split()))
+        )
         self.explanation, self.explanation_words = explanation, words
-        system = [Message(role="system", content=prompts.novice_system(self.env, self.goal, cfg.include_prior, explanation, cfg.mode))]
+        system = [
+            Message(
+                role="system",
+                content=prompts.novice_system(self.env, self.goal, cfg.include_prior, explanation, cfg.mode),
+            )
+        ]
         novice = self.novice or self.scientist
         self.comm = await self._answer_all(novice, system, max(cfg.budgets), "novice", "novice")
 

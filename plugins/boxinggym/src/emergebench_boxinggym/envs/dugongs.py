@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import norm
 
-from .base import DesignError, Environment, EvalPoint, Goal, Params, numbers, parse_float
+from .base import DesignError, Environment, EvalPoint, Goal, Params, normal_logpdf, numbers, parse_float
 
 NOISE_SD = 0.25
 MAX_AGE = 5.0
@@ -38,7 +38,7 @@ class Dugongs(Environment):
         """The folded normal: the simulator returns the absolute value of a Gaussian draw."""
         mu = mean_length(theta, design)[None, :]
         y = np.abs(np.asarray(ys, float).reshape(-1, 1))
-        return np.logaddexp(norm.logpdf(y, mu, NOISE_SD), norm.logpdf(-y, mu, NOISE_SD))
+        return np.logaddexp(normal_logpdf(y, mu, NOISE_SD), normal_logpdf(-y, mu, NOISE_SD))
 
     def paper_log_lik_matrix(self, theta: Params, design: Any, ys: np.ndarray) -> np.ndarray:
         mu = mean_length(theta, design)[None, :]
@@ -63,7 +63,9 @@ class Dugongs(Environment):
 
     def description(self, include_prior: bool) -> str:
         if include_prior:
-            return "Sea cows (dugongs) are different lengths at different ages. You can measure a dugong of a given age."
+            return (
+                "Sea cows (dugongs) are different lengths at different ages. You can measure a dugong of a given age."
+            )
         return "The environment gives a float response to a float input."
 
     def design_instructions(self, include_prior: bool) -> str:

@@ -43,7 +43,7 @@ class Emotion(Environment):
     prior_only = True
     paper_eig_outer = 100
     # 40 parameters and 8-dimensional outcomes: fewer draws keep one EIG near the others' cost
-    eig_draws = (400, 40)
+    eig_draws = (300, 40)
 
     def sample_prior(self, rng: np.random.Generator, n: int) -> Params:
         k = len(EMOTIONS)
@@ -116,7 +116,9 @@ class Emotion(Environment):
 
     def format_design(self, design: Any) -> str:
         prizes, probs, idx, _ = design
-        return f"prizes: [{', '.join(f'{p:g}' for p in prizes)}], probs: [{', '.join(f'{p:g}' for p in probs)}], win: {idx}"
+        prize_text = ", ".join(f"{p:g}" for p in prizes)
+        prob_text = ", ".join(f"{p:g}" for p in probs)
+        return f"prizes: [{prize_text}], probs: [{prob_text}], win: {idx}"
 
     def format_observation(self, y: Any) -> str:
         return ", ".join(f"{name.capitalize()}: {int(v)}/9" for name, v in zip(EMOTIONS, y, strict=True))
@@ -126,9 +128,7 @@ class Emotion(Environment):
 
     def phrasing_messages(self, design: Any, y: Any) -> list[dict[str, str]]:
         prizes, probs, idx, _ = design
-        system = (
-            "You describe how a player of a lottery game feels, in words only. Never mention numbers or ratings."
-        )
+        system = "You describe how a player of a lottery game feels, in words only. Never mention numbers or ratings."
         user = (
             f"The lottery had prizes {list(prizes)} with probabilities {list(probs)}; the player won {prizes[idx]:g}. "
             f"On a 1-9 scale they rated: {self.format_observation(y)}. In one or two sentences starting 'The player "
@@ -198,7 +198,7 @@ class FeelingsGoal(Goal):
         return np.array([values.get(e, 5.0) for e in EMOTIONS])  # missing ratings read as the midpoint
 
     def format_prediction(self, prediction: Any) -> str:
-        return str(np.round(prediction, 3).tolist())
+        return "\n".join(f"{e.capitalize()}: {float(v):.2f}/9" for e, v in zip(EMOTIONS, prediction, strict=True))
 
     def baseline_prediction(self, query: Any, prior: Params, rng: np.random.Generator) -> Any:
         return self.env.simulate(prior, query, rng).mean(axis=0)

@@ -148,7 +148,10 @@ class DiscountGoal(Goal):
 
     def eval_points(self, rng: np.random.Generator, n: int) -> list[EvalPoint]:
         truth = float(np.exp(self.env.theta["log_k"][0]))
-        question = "What is the discount factor k that characterizes the person's behavior? Respond with the float value for k."
+        question = (
+            "What is the discount factor k that characterizes the person's behavior? "
+            "Respond with the float value for k."
+        )
         return [EvalPoint(None, truth, question)]
 
     def goal_text(self, include_prior: bool) -> str:

@@ -7,9 +7,8 @@ import itertools
 from typing import Any
 
 import numpy as np
-from scipy.stats import norm
 
-from .base import DesignError, Environment, EvalPoint, Goal, Params, numbers, parse_float
+from .base import DesignError, Environment, EvalPoint, Goal, Params, normal_logpdf, numbers, parse_float
 
 N_SOURCES = 3
 DIM = 2
@@ -39,12 +38,12 @@ class LocationFinding(Environment):
         return np.round(rng.normal(mean, NOISE_SD), 2)
 
     def log_lik_matrix(self, theta: Params, design: Any, ys: np.ndarray) -> np.ndarray:
-        return norm.logpdf(np.asarray(ys, float).reshape(-1, 1), intensity(theta, design)[None, :], NOISE_SD)
+        return normal_logpdf(np.asarray(ys, float).reshape(-1, 1), intensity(theta, design)[None, :], NOISE_SD)
 
     def paper_log_lik_matrix(self, theta: Params, design: Any, ys: np.ndarray) -> np.ndarray:
         # the reference's likelihood loops over range(dim) == 2 sources instead of all 3
         mean = intensity(theta, design, n_sources=DIM)
-        return norm.logpdf(np.asarray(ys, float).reshape(-1, 1), mean[None, :], NOISE_SD)
+        return normal_logpdf(np.asarray(ys, float).reshape(-1, 1), mean[None, :], NOISE_SD)
 
     def validate(self, text: str) -> Any:
         values = numbers(text)

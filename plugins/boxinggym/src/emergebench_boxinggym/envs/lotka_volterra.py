@@ -12,6 +12,7 @@ from .base import DesignError, Environment, EvalPoint, Goal, Params, numbers
 INITIAL = (40.0, 9.0)
 MAX_TIME = 50.0
 DT = 0.01
+CAP = 1e9  # prior draws with a negative predation rate explode; the cap keeps them finite
 
 
 def populations(theta: Params, t: float, dt: float = DT) -> np.ndarray:
@@ -28,12 +29,13 @@ def populations(theta: Params, t: float, dt: float = DT) -> np.ndarray:
         prey, pred = s[:, 0], s[:, 1]
         return np.stack([a * prey - b * prey * pred, d * prey * pred - g * pred], axis=1)
 
-    for _ in range(steps):
-        k1 = deriv(state)
-        k2 = deriv(state + 0.5 * h * k1)
-        k3 = deriv(state + 0.5 * h * k2)
-        k4 = deriv(state + h * k3)
-        state = state + (h / 6.0) * (k1 + 2 * k2 + 2 * k3 + k4)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(steps):
+            k1 = deriv(state)
+            k2 = deriv(state + 0.5 * h * k1)
+            k3 = deriv(state + 0.5 * h * k2)
+            k4 = deriv(state + h * k3)
+            state = np.clip(np.nan_to_num(state + (h / 6.0) * (k1 + 2 * k2 + 2 * k3 + k4), nan=CAP), 0.0, CAP)
     return state
 
 
