@@ -16,7 +16,6 @@ from pathlib import Path
 
 import duckdb
 from emergebench.records import ModelInfo, Provenance, RunResult, RunSpec, TaskInfo
-
 from emergebench_registry.ingest import ingest_run_dir
 from emergebench_registry.store import Store
 
@@ -78,8 +77,10 @@ def main() -> None:
                 assert report.samples == n == args.rows, (report.samples, n)
             print(f"rep {rep}: {times[-1]:.2f} s ({args.rows / times[-1]:,.0f} sample rows/s)")
         med = statistics.median(times)
-        print(f"median of {args.reps}: {med:.2f} s = {args.rows / med:,.0f} sample rows/s "
-              f"(plus {2 * args.rows:,} score rows and {args.rows:,} model-call rows)")
+        print(
+            f"median of {args.reps}: {med:.2f} s = {args.rows / med:,.0f} sample rows/s "
+            f"(plus {2 * args.rows:,} score rows and {args.rows:,} model-call rows)"
+        )
 
 
 if __name__ == "__main__":
