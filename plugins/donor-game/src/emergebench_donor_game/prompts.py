@@ -104,7 +104,6 @@ def inherited_strategy_prompt(name: str, rules: GameRules, strategies: list[str]
         "Modify this advice to create your own strategy. "
         f"{survivor_list(strategies, scores)} "
         f"{_trace_explanation(rules)}{_punishment_sentence(rules)} "
-        "In the first round you will have no information about the recipient's past behaviour. "
         "Before formulating your strategy, briefly think step by step about what would be a successful strategy "
         "in this game, and think about how you can improve on the surviving agents' strategies. "
         f"{_closing_instruction()}"

@@ -27,9 +27,9 @@ class DonorGame(Task):
     main_metric: ClassVar[str] = "final_resources"
     demo_args: ClassVar[dict[str, Any] | None] = {
         "population": 2,
-        "generations": 2,
-        "max_tokens": 48,
-        "max_attempts": 2,
+        "generations": 1,
+        "max_tokens": 32,
+        "max_attempts": 1,
     }
     demo_limit: ClassVar[int | None] = 1
 
