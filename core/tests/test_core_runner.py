@@ -231,3 +231,19 @@ def test_grader_args_are_validated_recorded_and_used(manager, options):
     assert acc.value == 1 / 3
     with pytest.raises(UsageError, match="-A options for grader 'regex'"):
         build_spec("core-test/add", "scripted/echo", grader="regex", manager=manager)
+
+
+def test_secret_model_options_never_reach_the_spec_or_the_journal(manager, options):
+    spec = build_spec(
+        "core-test/add",
+        "scripted/constant",
+        model_args={"reply": "1", "api_key": "sk-SECRET"},
+        task_args={"n": 2},
+        manager=manager,
+    )
+    assert spec.model_args == {"reply": "1"}
+    options.secrets = {"scripted/constant": {"api_key": "sk-SECRET"}}
+    result = run_sync(spec, options, manager)
+    run_dir = options.runs_dir / result.run_id
+    for path in run_dir.iterdir():
+        assert "sk-SECRET" not in path.read_text(), path.name

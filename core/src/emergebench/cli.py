@@ -19,7 +19,7 @@ from .errors import UsageError
 from .plugins import get_manager
 from .records import GenerateConfig, RunResult
 from .retry import RetryPolicy
-from .runner import Runner, RunOptions, build_spec, validate_args
+from .runner import Runner, RunOptions, build_spec, split_secrets, validate_args
 
 DEFAULT_MODEL = "llamacpp/smollm2-135m"
 BUILTIN_COMMANDS = {"plugins", "install", "uninstall", "tasks", "models", "graders", "run", "demo"}
@@ -273,6 +273,10 @@ def _run_one(
     options: RunOptions,
     **spec_kwargs: Any,
 ) -> RunResult:
+    for model_id, key in ((model, "model_args"), (spec_kwargs.get("grader_model"), "grader_model_args")):
+        if model_id and spec_kwargs.get(key):
+            _, secret = split_secrets(model_id, spec_kwargs[key])
+            options.secrets.setdefault(model_id, {}).update(secret)
     spec = build_spec(task, model, **spec_kwargs)
     runner = Runner(spec, options)
     try:

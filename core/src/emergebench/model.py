@@ -56,7 +56,8 @@ class ModelProvider:
 
     ``factory(name, options)`` builds the model for id ``<prefix>/<name>``; ``known`` lists names
     worth showing in ``emergebench models``; ``open_names`` says any other name is accepted too
-    (an API serves models the plugin cannot list offline).
+    (an API serves models the plugin cannot list offline). ``secret_options`` name ``-M`` options
+    that are passed to the factory but never written to a spec, a journal or a hash.
     """
 
     prefix: str
@@ -65,4 +66,5 @@ class ModelProvider:
     known: list[str] = field(default_factory=list)
     open_names: bool = True
     options_help: dict[str, str] = field(default_factory=dict)
+    secret_options: tuple[str, ...] = ("api_key", "token", "password")
     plugin: str | None = None

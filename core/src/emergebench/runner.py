@@ -51,6 +51,17 @@ class RunOptions:
     contributor: str | None = None
     runs_dir: Path | None = None
     cache_path: Path | None = None
+    secrets: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def split_secrets(
+    model_id: str, options: dict[str, Any], manager: PluginManager | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Separate a model's secret options (API keys) from the ones that belong in the spec."""
+    provider, _ = (manager or get_manager()).catalog.provider_for(model_id)
+    public = {k: v for k, v in options.items() if k not in provider.secret_options}
+    secret = {k: v for k, v in options.items() if k in provider.secret_options}
+    return public, secret
 
 
 def validate_args(model: type[BaseModel], values: dict[str, Any], what: str) -> BaseModel:
@@ -88,9 +99,9 @@ def build_spec(
     catalog = (manager or get_manager()).catalog
     task_cls = catalog.task(task)
     args = validate_args(task_cls.Args, task_args or {}, f"-T options for task {task!r}")
-    catalog.provider_for(model)
+    model_args, _ = split_secrets(model, model_args or {}, manager)
     if grader_model:
-        catalog.provider_for(grader_model)
+        grader_model_args, _ = split_secrets(grader_model, grader_model_args or {}, manager)
     grader = grader or task_cls.default_grader
     checked_grader_args: dict[str, Any] = {}
     if grader:
@@ -123,7 +134,9 @@ def build_spec(
 def resolve_model(manager: PluginManager, model_id: str, options: dict[str, Any]) -> Model:
     provider, name = manager.catalog.provider_for(model_id)
     try:
-        return provider.factory(name, dict(options))
+        model = provider.factory(name, dict(options))
+        model.info.args = {k: v for k, v in model.info.args.items() if k not in provider.secret_options}
+        return model
     except UsageError:
         raise
     except (ValueError, TypeError, FileNotFoundError) as exc:
@@ -182,9 +195,14 @@ class Runner:
         spec, options = self.spec, self.options
         task = self._task()
         grader = self._grader()
-        subject = resolve_model(self.manager, spec.model, spec.model_args)
+        secrets = self.options.secrets
+        subject = resolve_model(self.manager, spec.model, {**spec.model_args, **secrets.get(spec.model, {})})
         grader_model = (
-            resolve_model(self.manager, spec.grader_model, spec.grader_model_args) if spec.grader_model else None
+            resolve_model(
+                self.manager, spec.grader_model, {**spec.grader_model_args, **secrets.get(spec.grader_model, {})}
+            )
+            if spec.grader_model
+            else None
         )
         if grader is not None and grader.needs_model and grader_model is None:
             raise UsageError(f"grader {grader.name!r} is model-graded: choose a judge with --grader-model MODEL")
