@@ -247,3 +247,17 @@ def test_secret_model_options_never_reach_the_spec_or_the_journal(manager, optio
     run_dir = options.runs_dir / result.run_id
     for path in run_dir.iterdir():
         assert "sk-SECRET" not in path.read_text(), path.name
+
+
+def test_run_records_its_pid_so_a_killed_run_can_be_recognised(manager, options):
+    import os
+
+    from emergebench.runner import run_is_alive
+
+    result = run_sync(
+        build_spec("core-test/add", "scripted/echo", task_args={"n": 1}, manager=manager), options, manager
+    )
+    assert result.pid == os.getpid() and result.provenance.hostname_hash
+    assert not run_is_alive(result)  # complete
+    assert run_is_alive(result.model_copy(update={"status": "running"}))  # this very process
+    assert not run_is_alive(result.model_copy(update={"status": "running", "pid": 2**22 + 12345}))

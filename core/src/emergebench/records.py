@@ -235,4 +235,9 @@ class RunResult(Record):
     output_tokens: int = 0
     started_at: datetime
     finished_at: datetime | None = None
+    pid: int | None = Field(
+        default=None,
+        description="process that wrote the run; with provenance.hostname_hash "
+        "it tells a killed run (pid gone) from one still running",
+    )
     provenance: Provenance

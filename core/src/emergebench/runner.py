@@ -4,8 +4,11 @@ concurrency, journals each as it finishes, resumes killed runs and aggregates me
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import os
 import platform
 import secrets
+import socket
 import sys
 from collections import Counter
 from collections.abc import Callable
@@ -62,6 +65,26 @@ def split_secrets(
     public = {k: v for k, v in options.items() if k not in provider.secret_options}
     secret = {k: v for k, v in options.items() if k in provider.secret_options}
     return public, secret
+
+
+def hostname_hash() -> str:
+    """A short hash of this machine's name: enough to tell local runs apart, revealing nothing."""
+    return hashlib.sha256(socket.gethostname().encode()).hexdigest()[:12]
+
+
+def run_is_alive(result: RunResult) -> bool:
+    """Whether a run whose status is 'running' still has a live writer on this machine."""
+    if result.status != "running" or result.pid is None:
+        return False
+    if result.provenance.hostname_hash not in (None, hostname_hash()):
+        return True  # written elsewhere: we cannot tell, assume it is alive
+    try:
+        os.kill(result.pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def validate_args(model: type[BaseModel], values: dict[str, Any], what: str) -> BaseModel:
@@ -189,6 +212,7 @@ class Runner:
             python=sys.version.split()[0],
             platform=platform.platform(),
             contributor=self.options.contributor,
+            hostname_hash=hostname_hash(),
         )
 
     async def run(self) -> RunResult:
@@ -242,6 +266,7 @@ class Runner:
             grader_model=grader_model.info if grader_model else None,
             n_expected=len(samples) * spec.epochs,
             started_at=started,
+            pid=os.getpid(),
             provenance=self.provenance(task),
         )
         write_json_atomic(run_dir / RESULT_FILE, result.model_dump_json(indent=2))
