@@ -6,8 +6,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from scipy import integrate, stats
-
 from emergebench_boxinggym.eig import (
     EIGSettings,
     eig_binary,
@@ -19,6 +17,7 @@ from emergebench_boxinggym.eig import (
 )
 from emergebench_boxinggym.envs.base import Environment, Params
 from emergebench_boxinggym.envs.death_process import DeathProcess
+from scipy import integrate, stats
 
 
 class GaussianToy(Environment):

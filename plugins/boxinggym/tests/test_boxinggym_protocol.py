@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from emergebench import GenerateConfig, Message, UsageError
 from emergebench.runner import RunOptions, build_spec, run_sync
 from emergebench_boxinggym import prompts

@@ -209,13 +209,11 @@ class Trajectory:
             prompts.question_prompt(p.question, budget, self.last_result, self.env.mode, novice=novice)
             for p in self.eval_points
         ]
-        # the questions never enter the history, so evaluation cannot leak into later experiments
-        answers = await asyncio.gather(
-            *(
-                self._predict(handle, system, p, t, f"{tag}-q{i}", kind)
-                for i, (p, t) in enumerate(zip(self.eval_points, texts, strict=True))
-            )
-        )
+        # the questions never enter the history, so evaluation cannot leak into later experiments; they are
+        # asked one after another so that the recorded calls have the same order live and from the cache
+        answers = []
+        for i, (point, text) in enumerate(zip(self.eval_points, texts, strict=True)):
+            answers.append(await self._predict(handle, system, point, text, f"{tag}-q{i}", kind))
         prior = self.env.sample_prior(np.random.default_rng(0), 2000)
         fallback_rng = np.random.default_rng(1)
         predictions = [
