@@ -6,7 +6,7 @@ import re
 
 import pytest
 from emergebench_donor_game.agents import DonorAgentModel
-from emergebench_donor_game.local import simulate_with_model
+from emergebench_donor_game.local import simulate_sync, simulate_with_model
 from emergebench_donor_game.prompts import inherited_strategy_prompt
 from emergebench_donor_game.selection import rank, selection_score, survivors
 from emergebench_donor_game.settings import DonorGameArgs, GameRules
@@ -80,3 +80,10 @@ async def test_generation_one_strategy_prompt_and_shuffle_are_seeded() -> None:
     assert one.generations[0].order != two.generations[0].order
     unshuffled = await simulate_with_model(DonorAgentModel("imitate", {}), args.model_copy(update={"shuffle": False}))
     assert unshuffled.generations[0].order == [f"1_{k}" for k in range(1, 7)]
+
+
+def test_sync_helper_takes_task_options() -> None:
+    result = simulate_sync(DonorAgentModel("defect", {}), population=2, generations=2, shuffle=False)
+    assert [g.average for g in result.generations] == [10, 10]
+    assert [a.name for a in result.agents] == ["1_1", "1_2", "2_1"]
+    assert result.generations[0].survivors == ["1_1"]  # a tie at 10 keeps list order

@@ -170,7 +170,9 @@ def make_policy(name: str, options: dict[str, Any], where: str) -> Policy:
     try:
         return POLICIES[name].model_validate({**options, "policy": name})
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']} (got {e.get('input')!r})" for e in exc.errors()
+        )
         raise UsageError(f"invalid options for donor-game/{name} in {where}: {problems}") from None
 
 

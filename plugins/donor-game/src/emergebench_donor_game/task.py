@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from emergebench import Metric, Sample, SampleResult, SampleScore, SolveContext, Task
 
+from .engine import EncounterView
 from .metrics import donor_metrics
 from .model_agents import ModelAgents
 from .prompts import donation_prompt, first_strategy_prompt, inherited_strategy_prompt, system_prompt
@@ -65,8 +66,6 @@ class DonorGame(Task):
 
     def provenance(self) -> dict[str, Any]:
         """A fingerprint of the prompts as configured, so prompt edits are visible in the registry."""
-        from .engine import EncounterView
-
         rules = GameRules.from_args(self.args)
         view = EncounterView(1, 1, 1, "1_1", "1_7", 10, 10, "1_7 did not have any previous interactions.")
         text = "\n".join(
