@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import pytest
+from emergebench import GenerateConfig, Message, ModelError
 from emergebench_donor_game.agents import DonorAgentModel
 from emergebench_donor_game.local import simulate_sync, simulate_with_model
+from emergebench_donor_game.prompt_reader import is_donation_prompt, read_strategy_prompt
 from emergebench_donor_game.prompts import inherited_strategy_prompt
 from emergebench_donor_game.selection import rank, selection_score, survivors
 from emergebench_donor_game.settings import DonorGameArgs, GameRules
@@ -87,3 +90,48 @@ def test_sync_helper_takes_task_options() -> None:
     assert [g.average for g in result.generations] == [10, 10]
     assert [a.name for a in result.agents] == ["1_1", "1_2", "2_1"]
     assert result.generations[0].survivors == ["1_1"]  # a tie at 10 keeps list order
+
+
+class Recording(DonorAgentModel):
+    """An imitator that keeps every prompt and measures how many calls of each kind overlap."""
+
+    def __init__(self) -> None:
+        super().__init__("imitate", {})
+        self.prompts: list[str] = []
+        self.in_flight = {"strategy": 0, "donation": 0}
+        self.peak = {"strategy": 0, "donation": 0}
+
+    async def generate(self, messages, config):  # type: ignore[no-untyped-def]
+        prompt = messages[-1].content
+        kind = "donation" if is_donation_prompt(prompt) else "strategy"
+        self.prompts.append(prompt)
+        self.in_flight[kind] += 1
+        self.peak[kind] = max(self.peak[kind], self.in_flight[kind])
+        await asyncio.sleep(0.001)
+        try:
+            return await super().generate(messages, config)
+        finally:
+            self.in_flight[kind] -= 1
+
+
+async def test_newcomers_see_the_survivors_strategies_best_first() -> None:
+    model = Recording()
+    result = await simulate_with_model(model, DonorGameArgs(population=6, generations=2), seed=5)
+    gen1 = result.generations[0]
+    strategy = {a.name: a.strategy for a in result.agents}
+    prompts = [p for p in model.prompts if p.startswith("Your name is 2_1.") and "Modify this advice" in p]
+    assert len(prompts) == 1
+    assert read_strategy_prompt(prompts[0]) == ("2_1", [strategy[n] for n in gen1.survivors or []])
+    assert gen1.survivors == gen1.ranking[:3]
+
+
+async def test_one_rounds_donations_are_asked_concurrently() -> None:
+    model = Recording()
+    await simulate_with_model(model, DonorGameArgs(population=12, generations=2))
+    # each round's 6 donors are asked together, rounds one after another; strategies are written together
+    assert model.peak == {"strategy": 12, "donation": 6}
+
+
+async def test_scripted_agents_refuse_foreign_prompts() -> None:
+    with pytest.raises(ModelError, match="only answers the donor-game task's prompts"):
+        await DonorAgentModel("defect", {}).generate([Message(role="user", content="What is 2+2?")], GenerateConfig())

@@ -25,10 +25,26 @@ import re
 from decimal import Decimal
 from typing import Any, Literal
 
-from emergebench import GenerateConfig, Message, Model, ModelInfo, ModelOutput, ModelProvider, Usage, UsageError
+from emergebench import (
+    GenerateConfig,
+    Message,
+    Model,
+    ModelError,
+    ModelInfo,
+    ModelOutput,
+    ModelProvider,
+    Usage,
+    UsageError,
+)
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .prompt_reader import DonationRequest, is_donation_prompt, read_donation_prompt, read_strategy_prompt
+from .prompt_reader import (
+    DonationRequest,
+    PromptFormatError,
+    is_donation_prompt,
+    read_donation_prompt,
+    read_strategy_prompt,
+)
 
 PREFIX = "donor-game"
 _PERCENT_STRATEGY = re.compile(r"donate (\d+(?:\.\d+)?)% of my resources")
@@ -204,12 +220,17 @@ class DonorAgentModel(Model):
 
     async def generate(self, messages: list[Message], config: GenerateConfig) -> ModelOutput:
         prompt = next((m.content for m in reversed(messages) if m.role == "user"), "")
-        if is_donation_prompt(prompt):
-            req = read_donation_prompt(prompt)
-            text = self.policy_for(req.name).reply(req)
-        else:
-            name, advice = read_strategy_prompt(prompt)
-            text = f"I follow a fixed rule.\n{self.policy_for(name).strategy(name, advice)}"
+        try:
+            if is_donation_prompt(prompt):
+                req = read_donation_prompt(prompt)
+                text = self.policy_for(req.name).reply(req)
+            else:
+                name, advice = read_strategy_prompt(prompt)
+                text = f"I follow a fixed rule.\n{self.policy_for(name).strategy(name, advice)}"
+        except PromptFormatError as exc:
+            raise ModelError(
+                f"{self.model_id} is a scripted Donor Game agent and only answers the donor-game task's prompts: {exc}"
+            ) from None
         words_in = sum(len(m.content.split()) for m in messages)
         return ModelOutput(text=text, usage=Usage(input_tokens=words_in, output_tokens=len(text.split())))
 
