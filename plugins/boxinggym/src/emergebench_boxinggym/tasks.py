@@ -115,9 +115,8 @@ class BoxingGymTask(Task):
         a = self.args
         env = self.env_cls(np.random.default_rng(ctx.seed), a.mode, phrase=a.phrase)
         goal = env.goals[a.goal](env)
-        novice = ctx.grader_model if ctx.grader_model is not None else ctx.with_model(ctx.model, "novice")
-        if ctx.grader_model is not None:
-            novice = ctx.with_model(ctx.grader_model, "novice")
+        # the novice is the user's --grader-model when given, else the subject model in a fresh conversation
+        novice = ctx.with_model(ctx.grader_model if ctx.grader_model is not None else ctx.model, "novice")
         traj = Trajectory(
             env,
             goal,
