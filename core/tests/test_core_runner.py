@@ -261,3 +261,20 @@ def test_run_records_its_pid_so_a_killed_run_can_be_recognised(manager, options)
     assert not run_is_alive(result)  # complete
     assert run_is_alive(result.model_copy(update={"status": "running"}))  # this very process
     assert not run_is_alive(result.model_copy(update={"status": "running", "pid": 2**22 + 12345}))
+
+
+def test_generation_config_layers_task_default_then_call_then_user(manager, options):
+    from coretest_plugin import AddTask
+    from emergebench import GenerateConfig
+
+    AddTask.generate_config = GenerateConfig(temperature=0.3, max_tokens=7, top_p=0.5)
+    try:
+        spec = build_spec(
+            "core-test/add", "scripted/echo", task_args={"n": 1}, generate=GenerateConfig(top_p=0.9), manager=manager
+        )
+        result = run_sync(spec, options, manager)
+    finally:
+        AddTask.generate_config = GenerateConfig()
+    (sample,) = iter_journal(options.runs_dir / result.run_id / "journal.jsonl")
+    config = sample.calls[0].config
+    assert (config.temperature, config.max_tokens, config.top_p) == (0.3, 7, 0.9)

@@ -66,8 +66,10 @@ class ModelHandle:
         run_seed: int,
         epoch: int,
         override: GenerateConfig | None = None,
+        base: GenerateConfig | None = None,
     ) -> None:
         self.model = model
+        self.base = base or GenerateConfig()
         self.role = role
         self.services = services
         self.records = records
@@ -111,10 +113,15 @@ class ModelHandle:
         same messages (e.g. the 2nd of 3 generation rounds)."""
         if isinstance(messages, str):
             messages = [Message(role="user", content=messages)]
-        final = (config or GenerateConfig()).merged(self.override)
+        final = self.base.merged(config, self.override)
         key = self.cache_key(messages, final, cache_salt)
         record = ModelCall(
-            model=self.model.model_id, role=role or self.role, messages=messages, config=final, cache_key=key
+            model=self.model.model_id,
+            role=role or self.role,
+            messages=messages,
+            config=final,
+            cache_key=key,
+            salt=cache_salt,
         )
         stats = self.services.stats
         cache = self.services.cache
@@ -185,8 +192,10 @@ class SolveContext:
         grader_model: Model | None,
         grader: Grader | None,
         override: GenerateConfig | None,
+        task_config: GenerateConfig | None = None,
     ) -> None:
         self.sample = sample
+        self.task_config = task_config
         self.epoch = epoch
         self.run_seed = run_seed
         self.seed = sample_seed(run_seed, sample.id, epoch)
@@ -195,11 +204,13 @@ class SolveContext:
         self.calls: list[ModelCall] = []
         self.state: dict[str, Any] = {}
         self.grader = grader
-        self.model = self._handle(subject, "subject", override)
+        self.model = self._handle(subject, "subject", override, task_config)
         self.grader_model = self._handle(grader_model, "grader", None) if grader_model else None
         self._extra: dict[tuple[str, str], ModelHandle] = {}
 
-    def _handle(self, model: Model, role: str, override: GenerateConfig | None) -> ModelHandle:
+    def _handle(
+        self, model: Model, role: str, override: GenerateConfig | None, base: GenerateConfig | None = None
+    ) -> ModelHandle:
         return ModelHandle(
             model,
             role=role,
@@ -208,6 +219,7 @@ class SolveContext:
             run_seed=self.run_seed,
             epoch=self.epoch,
             override=override,
+            base=base,
         )
 
     def grader_model_or_fail(self) -> ModelHandle:
@@ -227,4 +239,4 @@ class SolveContext:
 
     def with_model(self, handle: ModelHandle, role: str) -> ModelHandle:
         """The same model under another role name (e.g. 'novice' played by the subject)."""
-        return self._handle(handle.model, role, handle.override)
+        return self._handle(handle.model, role, handle.override, handle.base)

@@ -116,6 +116,7 @@ class ModelCall(Record):
     attempts: int = 1
     error: str | None = None
     cache_key: str | None = None
+    salt: str | None = Field(default=None, description="the task's cache_salt: tells deliberate repeats apart")
     started_at: datetime = Field(default_factory=utcnow)
 
 

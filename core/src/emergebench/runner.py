@@ -339,6 +339,7 @@ class Runner:
             grader_model=grader_model,
             grader=grader,
             override=self.spec.generate,
+            task_config=task.generate_config,
         )
         token = current_context.set(ctx)
         started = utcnow()

@@ -35,6 +35,7 @@ class Task:
     Args: ClassVar[type[BaseModel]] = NoArgs
     main_metric: ClassVar[str | None] = None
     default_grader: ClassVar[str | None] = None
+    # Defaults for the subject model's calls: a call's own config overrides them, -G overrides both.
     generate_config: ClassVar[GenerateConfig] = GenerateConfig()
     demo_args: ClassVar[dict[str, Any] | None] = None
     demo_limit: ClassVar[int | None] = 2
