@@ -53,6 +53,18 @@ def test_epochs_and_seed_give_distinct_cache_keys(manager, options):
     assert result.n_samples == 6 and result.model_calls == 6
 
 
+def serve_model(manager: Any, prefix: str, model: Model) -> None:
+    """Register an in-process provider whose every id resolves to ``model``."""
+
+    class Provider:
+        @staticmethod
+        @hookimpl
+        def register_models(register: Any) -> None:
+            register(ModelProvider(prefix=prefix, factory=lambda name, opts: model))
+
+    manager.register_module(Provider, prefix)
+
+
 class TrackingModel(Model):
     def __init__(self) -> None:
         super().__init__("tracking/m", ModelInfo(id="tracking/m", provider="tracking", name="m"))
@@ -71,13 +83,7 @@ class TrackingModel(Model):
 def test_concurrency_bound_is_respected(manager, options, limit):
     model = TrackingModel()
 
-    class Provider:
-        @staticmethod
-        @hookimpl
-        def register_models(register: Any) -> None:
-            register(ModelProvider(prefix="tracking", factory=lambda name, opts: model))
-
-    manager.register_module(Provider, "tracking")
+    serve_model(manager, "tracking", model)
     spec = build_spec("core-test/fanout", "tracking/m", manager=manager)
     options.max_concurrency = limit
     run_sync(spec, options, manager)
@@ -102,13 +108,7 @@ class FlakyModel(Model):
 def test_transient_errors_are_retried_without_duplicate_samples(manager, options):
     model = FlakyModel()
 
-    class Provider:
-        @staticmethod
-        @hookimpl
-        def register_models(register: Any) -> None:
-            register(ModelProvider(prefix="flaky", factory=lambda name, opts: model))
-
-    manager.register_module(Provider, "flaky")
+    serve_model(manager, "flaky", model)
     spec = build_spec("core-test/add", "flaky/m", task_args={"n": 5}, manager=manager)
     options.retry = RetryPolicy(max_attempts=3, initial_wait_s=0.001, max_wait_s=0.01)
     result = run_sync(spec, options, manager)
@@ -122,13 +122,7 @@ def test_transient_errors_are_retried_without_duplicate_samples(manager, options
 def test_retries_give_up_with_a_recorded_error(manager, options):
     model = FlakyModel()
 
-    class Provider:
-        @staticmethod
-        @hookimpl
-        def register_models(register: Any) -> None:
-            register(ModelProvider(prefix="flaky", factory=lambda name, opts: model))
-
-    manager.register_module(Provider, "flaky")
+    serve_model(manager, "flaky", model)
     spec = build_spec("core-test/add", "flaky/m", task_args={"n": 2}, manager=manager)
     options.retry = RetryPolicy(max_attempts=2, initial_wait_s=0.001, max_wait_s=0.01)
     result = run_sync(spec, options, manager)
@@ -148,13 +142,7 @@ def test_unfinished_run_is_resumed_by_rerunning_the_same_spec(manager, options):
 
     model.generate = counting
 
-    class Provider:
-        @staticmethod
-        @hookimpl
-        def register_models(register: Any) -> None:
-            register(ModelProvider(prefix="tracking", factory=lambda name, opts: model))
-
-    manager.register_module(Provider, "tracking")
+    serve_model(manager, "tracking", model)
     spec = build_spec("core-test/add", "tracking/m", manager=manager)
     first = run_sync(spec, options, manager)
     run_dir = options.runs_dir / first.run_id
