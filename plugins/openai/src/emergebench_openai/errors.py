@@ -1,13 +1,14 @@
-"""Turn openai client exceptions into the core's error types, so the core's retry policy (not the
-client's) decides what to retry and how long to wait."""
+"""Turn HTTP statuses and network failures into the core's error types, so the core's retry
+policy decides what to retry and how long to wait."""
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
+import json
 import time
 from collections.abc import Mapping
 
-import openai
 from emergebench import ModelError, TransientModelError
 
 # 408 request timeout, 409 lock conflict, 425 too early, 429 rate limit: all worth another try,
@@ -38,40 +39,53 @@ def parse_retry_after(headers: Mapping[str, str] | None, now: float | None = Non
     return max(when.timestamp() - (time.time() if now is None else now), 0.0)
 
 
-def _server_message(exc: openai.APIStatusError) -> str:
-    body = exc.body
-    if isinstance(body, dict):
-        inner = body.get("error", body)
+def server_message(body: bytes) -> str:
+    """The server's own words: ``error.message`` (OpenAI, vLLM, llama.cpp), a string ``error``
+    (some proxies), else the start of the body."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        data = None
+    if isinstance(data, dict):
+        inner = data.get("error", data)
         if isinstance(inner, dict) and inner.get("message"):
             return str(inner["message"])
         if isinstance(inner, str):
             return inner
-    return exc.message
+        if inner is not data and inner is not None:
+            return json.dumps(inner)[:300]
+    text = body[:300].decode("utf-8", "replace").strip()
+    return text or "(empty body)"
 
 
-def map_error(exc: openai.OpenAIError, endpoint: str, model: str) -> ModelError:
-    """The core error for a client exception; the message names the endpoint and what to do."""
-    if isinstance(exc, openai.APITimeoutError):
-        cause = exc.__cause__
-        if cause is not None and "connect" in str(cause).lower():  # aiohttp reports refusals as timeouts
-            return TransientModelError(f"cannot reach {endpoint}: {cause}")
+def map_status(status: int, headers: Mapping[str, str], body: bytes, endpoint: str, model: str) -> ModelError:
+    """The core error for a non-2xx reply; the message names the endpoint and what to do."""
+    message = server_message(body)
+    if status in TRANSIENT_STATUS or status >= 500:
+        return TransientModelError(
+            f"HTTP {status} from {endpoint}: {message}", retry_after=parse_retry_after(headers), status=status
+        )
+    hint = {
+        401: " Check -M api_key=... or the OPENAI_API_KEY environment variable.",
+        403: " The key is not allowed to use this model or endpoint.",
+        404: f" Check the model name {model!r} and -M base_url (it usually ends in /v1).",
+    }.get(status, "")
+    return ModelError(f"HTTP {status} from {endpoint} for model {model!r}: {message}.{hint}")
+
+
+def map_exception(exc: BaseException, endpoint: str) -> ModelError | None:
+    """The core error for a failure below HTTP (refused or dropped connection, timeout), or None
+    for anything that is not a network failure (let it propagate)."""
+    import aiohttp
+
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return TransientModelError(f"cannot reach {endpoint}: connecting timed out")
+    if isinstance(exc, asyncio.TimeoutError):  # aiohttp's read timeouts subclass it too
         return TransientModelError(f"request to {endpoint} timed out (raise -M timeout= if the model is slow)")
-    if isinstance(exc, openai.APIConnectionError):
-        cause = exc.__cause__ or exc
-        return TransientModelError(f"cannot reach {endpoint}: {type(cause).__name__}: {cause}")
-    if isinstance(exc, openai.APIStatusError):
-        status = exc.status_code
-        message = _server_message(exc)
-        if status in TRANSIENT_STATUS or status >= 500:
-            return TransientModelError(
-                f"HTTP {status} from {endpoint}: {message}",
-                retry_after=parse_retry_after(exc.response.headers),
-                status=status,
-            )
-        hint = {
-            401: " Check -M api_key=... or the OPENAI_API_KEY environment variable.",
-            403: " The key is not allowed to use this model or endpoint.",
-            404: f" Check the model name {model!r} and -M base_url (it usually ends in /v1).",
-        }.get(status, "")
-        return ModelError(f"HTTP {status} from {endpoint} for model {model!r}: {message}.{hint}")
-    return ModelError(f"{type(exc).__name__} from {endpoint}: {exc}")
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return TransientModelError(f"cannot reach {endpoint}: {exc}")
+    if isinstance(exc, aiohttp.ClientConnectionError | aiohttp.ClientPayloadError):
+        return TransientModelError(f"connection to {endpoint} failed: {type(exc).__name__}: {exc}")
+    if isinstance(exc, aiohttp.ClientError):
+        return ModelError(f"{type(exc).__name__} from {endpoint}: {exc}")
+    return None

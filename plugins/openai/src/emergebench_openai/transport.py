@@ -1,0 +1,101 @@
+"""One pooled aiohttp session per model and event loop, posting JSON and returning raw replies.
+
+The official ``openai`` client spent ~1 ms of CPU per call on request building, its httpx
+adapter and response models (docs/benchmarks-providers.md); a chat call needs none of that, so we
+post the bytes ourselves and leave status handling to :mod:`.errors`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+if TYPE_CHECKING:  # aiohttp is imported on first use: plugin discovery should not pay for it
+    import aiohttp
+
+USER_AGENT = "emergebench-openai"
+
+
+@dataclass(frozen=True)
+class HttpReply:
+    """A complete HTTP response: status, headers (case-insensitive mapping) and body bytes."""
+
+    status: int
+    headers: Any
+    body: bytes
+
+
+def split_credentials(base_url: str) -> tuple[str, str | None]:
+    """The URL without ``user:password@`` and, if there were any, a Basic ``Authorization`` value.
+
+    Credentials in the URL take the place of the Bearer key, as they did with the httpx-based
+    official client, and never travel inside the URL."""
+    parts = urlsplit(base_url)
+    if parts.username is None and parts.password is None:
+        return base_url, None
+    host = parts.hostname or ""
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    pair = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}"
+    basic = "Basic " + base64.b64encode(pair.encode()).decode("ascii")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment)), basic
+
+
+class ChatTransport:
+    """POSTs JSON bodies under ``base_url`` over a keep-alive connection pool.
+
+    A session (and its pool) belongs to the event loop that opened it, so a new loop gets a new
+    one; the pool holds ``max_connections`` connections, which must cover ``--max-concurrency``."""
+
+    def __init__(self, base_url: str, api_key: str, *, timeout: float, max_connections: int) -> None:
+        url, basic = split_credentials(base_url)
+        self._base_url = url.rstrip("/")
+        self._headers = {
+            "Authorization": basic or f"Bearer {api_key}",
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "User-Agent": USER_AGENT,
+        }
+        self._timeout = timeout
+        self._max_connections = max_connections
+        self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _new_session(self) -> aiohttp.ClientSession:
+        import aiohttp
+
+        connector = aiohttp.TCPConnector(limit=self._max_connections, limit_per_host=0, keepalive_timeout=60.0)
+        return aiohttp.ClientSession(
+            connector=connector,
+            timeout=aiohttp.ClientTimeout(total=self._timeout),
+            headers=self._headers,
+            skip_auto_headers=("User-Agent",),
+            auto_decompress=True,
+        )
+
+    async def post(self, path: str, body: bytes) -> HttpReply:
+        """POST ``body`` to ``base_url + path`` and read the whole reply. Network failures and
+        timeouts propagate as aiohttp / asyncio exceptions for :func:`.errors.map_exception`."""
+        loop = asyncio.get_running_loop()
+        session = self._session
+        if session is None or self._loop is not loop or session.closed:
+            session = self._session = self._new_session()
+            self._loop = loop
+        async with session.post(self._base_url + path, data=body) as response:
+            data = await response.read()
+            return HttpReply(response.status, response.headers, data)
+
+    async def aclose(self) -> None:
+        """Close the pool if it belongs to the running loop; a pool of a finished loop is dropped
+        (its sockets died with that loop)."""
+        session, self._session = self._session, None
+        if session is None or session.closed:
+            return
+        if self._loop is asyncio.get_running_loop():
+            await session.close()
+        else:
+            session.detach()
