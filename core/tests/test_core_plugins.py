@@ -209,11 +209,10 @@ def test_hook_register_commands(eb_home, monkeypatch):
                 click.echo("hello!")
 
     get_manager().register_module(Commands, "commands")
-    monkeypatch.setattr(type(cli), "_plugins_added", False)
     result = CliRunner().invoke(cli, ["hello-from-plugin"])
     assert result.output == "hello!\n"
-    cli.commands.pop("hello-from-plugin", None)
     reset_manager()
+    assert "hello-from-plugin" not in cli.list_commands(click.Context(cli)), "a new manager drops old commands"
 
 
 def test_hook_on_run_finished(manager, options):

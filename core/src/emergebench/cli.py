@@ -33,15 +33,22 @@ class PluginGroup(click.Group):
     """Loads plugin commands only when a command name is looked up or listed; a plugin that fails
     to add its commands is reported and the rest of the CLI keeps working."""
 
-    _plugins_added = False
+    _commands_from: object = None  # the plugin manager whose commands are added
+    _plugin_commands: tuple[str, ...] = ()
 
     def _add_plugin_commands(self) -> None:
-        if self._plugins_added:
-            return
-        self._plugins_added = True
+        """Add plugin commands once per plugin manager; after ``reset_manager()`` (tests, a fresh
+        install) the previous plugins' commands are dropped and the new ones added."""
         manager = get_manager()
+        if self._commands_from is manager:
+            return
+        for name in self._plugin_commands:
+            self.commands.pop(name, None)
+        before = set(self.commands)
+        self._commands_from = manager
         for _ in manager.call_guarded("register_commands", cli=self):
             pass
+        self._plugin_commands = tuple(set(self.commands) - before)
         manager.report_problems(_echo_err)
 
     def list_commands(self, ctx: click.Context) -> list[str]:

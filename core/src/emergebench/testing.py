@@ -313,6 +313,5 @@ def emergebench_cli(emergebench_home: Path, monkeypatch: pytest.MonkeyPatch) -> 
     """The CLI over an isolated home; plugin commands are re-read from the current registry."""
     from .cli import cli
 
-    monkeypatch.setattr(cli, "_plugins_added", False)
     monkeypatch.setattr(cli, "commands", dict(cli.commands))
     return CliHarness()
