@@ -5,13 +5,19 @@ not share this process's CPU time or GIL) answers every chat call after a fixed 
 ``--max-concurrency C`` and latency L the ideal rate is C / L samples per second (64 / 0.2 s = 320/s);
 the target is at least 90% of it. Needs emergebench-openai and tests/fixtures/eb-testtask installed.
 
-    .venv/bin/python benchmarks/bench_http_latency.py --samples 1000 --concurrency 64 --latency 0.2
+testtask/qa draws its sums from 2,500 pairs, so ~16% of 1,000 samples repeat an earlier prompt and
+are answered from the run's cache; ``--no-cache`` turns cache reads off so every sample is an HTTP
+call. Each repetition prints its figures; the last line gives medians and judges the median rate.
+
+    .venv/bin/python benchmarks/bench_http_latency.py --samples 1000 --concurrency 64 --latency 0.2 --repeat 3
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -36,7 +42,21 @@ def start_server(latency: float) -> tuple[subprocess.Popen[str], str]:
     return proc, line.split(" ", 1)[1]
 
 
-def bench(samples: int, concurrency: int, latency: float, use_cache_file: bool) -> dict[str, float]:
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far; NaN where /proc is missing."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def stop_server(proc: subprocess.Popen[str]) -> None:
+    proc.terminate()
+    proc.wait(10)
+
+
+def bench(samples: int, concurrency: int, latency: float, use_cache: bool) -> dict[str, float]:
     proc, base_url = start_server(latency)
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -50,16 +70,17 @@ def bench(samples: int, concurrency: int, latency: float, use_cache_file: bool) 
                 max_concurrency=concurrency,
                 runs_dir=Path(tmp) / "runs",
                 cache_path=Path(tmp) / "cache.sqlite",
-                use_cache=use_cache_file,
+                use_cache=use_cache,
                 progress=False,
                 retry=RetryPolicy(timeout_s=30.0),
             )
+            server0 = process_cpu(proc.pid)  # the server's start-up (imports) is not counted
             cpu0, started = time.process_time(), time.perf_counter()
             result = run_sync(spec, options)
             wall, cpu = time.perf_counter() - started, time.process_time() - cpu0
+            server_cpu = process_cpu(proc.pid) - server0
     finally:
-        proc.terminate()
-        proc.wait(10)
+        stop_server(proc)
     accuracy = next((m.value for m in result.metrics if m.name == "accuracy" and m.group is None), None)
     ideal = concurrency / latency
     rate = result.n_samples / wall
@@ -70,9 +91,13 @@ def bench(samples: int, concurrency: int, latency: float, use_cache_file: bool) 
         "wall_s": round(wall, 3),
         "client_cpu_s": round(cpu, 3),
         "cpu_ms_per_sample": round(1000 * cpu / max(result.n_samples, 1), 3),
+        "http_calls": result.model_calls,
+        "cached_calls": result.cached_calls,
+        "server_cpu_ms_per_call": round(1000 * server_cpu / max(result.model_calls, 1), 3),
         "samples_per_s": round(rate, 1),
         "ideal_per_s": round(ideal, 1),
         "efficiency": round(rate / ideal, 3),
+        "http_calls_per_s": round(result.model_calls / wall, 1),
     }
 
 
@@ -82,18 +107,25 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--latency", type=float, default=0.2, help="server seconds per answer")
     parser.add_argument("--repeat", type=int, default=1)
-    parser.add_argument("--target", type=float, default=0.9, help="exit 1 below this fraction of the ideal rate")
+    parser.add_argument("--no-cache", action="store_true", help="no cache reads: every sample is an HTTP call")
+    parser.add_argument("--target", type=float, default=0.9, help="exit 1 if the median is below this fraction")
     args = parser.parse_args()
-    best = None
+    runs = []
     for _ in range(args.repeat):
-        figures = bench(args.samples, args.concurrency, args.latency, use_cache_file=True)
+        figures = bench(args.samples, args.concurrency, args.latency, use_cache=not args.no_cache)
         print(json.dumps(figures), flush=True)
-        if best is None or figures["efficiency"] > best["efficiency"]:
-            best = figures
-    assert best is not None
-    ok = best["errors"] == 0 and best["efficiency"] >= args.target
+        runs.append(figures)
+    median = {
+        key: statistics.median(run[key] for run in runs)
+        for key in ("samples_per_s", "efficiency", "cpu_ms_per_sample", "server_cpu_ms_per_call", "http_calls_per_s")
+    }
+    errors = sum(run["errors"] for run in runs)
+    ok = errors == 0 and median["efficiency"] >= args.target
     print(
-        f"best: {best['samples_per_s']}/s of ideal {best['ideal_per_s']}/s ({best['efficiency']:.0%}) ->",
+        f"median of {len(runs)}: {median['samples_per_s']}/s of ideal {runs[0]['ideal_per_s']}/s "
+        f"({median['efficiency']:.0%}), client CPU {median['cpu_ms_per_sample']} ms/sample, "
+        f"server CPU {median['server_cpu_ms_per_call']} ms/call, {median['http_calls_per_s']} HTTP calls/s, "
+        f"{errors} errors ->",
         "OK" if ok else "BELOW TARGET",
     )
     raise SystemExit(0 if ok else 1)

@@ -1,7 +1,9 @@
 """A small OpenAI-compatible HTTP server for tests and benchmarks, with fault injection.
 
-It speaks just enough HTTP/1.1 (keep-alive, Content-Length bodies) for the official client, on
-asyncio so that hundreds of concurrent connections cost nothing. A ``behaviour`` callable decides
+It speaks just enough HTTP/1.1 (keep-alive, Content-Length bodies) for OpenAI clients, as an
+asyncio Protocol whose delayed replies are loop timers (no task per request), so that hundreds of
+concurrent connections cost little CPU: a benchmark's "200 ms server" should not add its own
+parsing queue on top. A ``behaviour`` callable decides
 each reply from the request and how many times that prompt has been seen, which lets a test say
 "first 429 with Retry-After, then 500, then answer" or "stall longer than the client's timeout".
 
@@ -110,7 +112,7 @@ class FakeOpenAIServer:
         self.requests = 0
         self.completed = 0
         self.max_open_connections = 0
-        self._open = 0
+        self._connections: set[_Connection] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._server: asyncio.base_events.Server | None = None
@@ -127,7 +129,7 @@ class FakeOpenAIServer:
             assert self._loop is not None
             asyncio.set_event_loop(self._loop)
             self._server = self._loop.run_until_complete(
-                asyncio.start_server(self._handle, self.host, self.port, backlog=2048)
+                self._loop.create_server(lambda: _Connection(self), self.host, self.port, backlog=2048)
             )
             self.port = self._server.sockets[0].getsockname()[1]
             ready.set()
@@ -143,15 +145,14 @@ class FakeOpenAIServer:
             return
         loop = self._loop
 
-        async def shutdown() -> None:
+        def shutdown() -> None:
             if self._server is not None:
                 self._server.close()
-            for task in asyncio.all_tasks():
-                if task is not asyncio.current_task():
-                    task.cancel()
+            for connection in list(self._connections):
+                connection.abort()
+            loop.call_soon(loop.stop)  # after the aborts' own callbacks have closed the sockets
 
-        asyncio.run_coroutine_threadsafe(shutdown(), loop).result(10)
-        loop.call_soon_threadsafe(loop.stop)
+        loop.call_soon_threadsafe(shutdown)
         self._thread.join(10)
         loop.close()
         self._loop = self._thread = None
@@ -162,38 +163,15 @@ class FakeOpenAIServer:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._open += 1
-        self.max_open_connections = max(self.max_open_connections, self._open)
-        try:
-            while True:
-                try:
-                    head = await reader.readuntil(b"\r\n\r\n")
-                except (asyncio.IncompleteReadError, ConnectionError):
-                    return
-                request_line, *header_lines = head.decode("latin-1").split("\r\n")
-                method, path, _ = request_line.split(" ", 2)
-                headers = {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in header_lines if h)}
-                body = await reader.readexactly(int(headers.get("content-length", "0") or 0))
-                status, extra, payload, delay = await self._route(method, path, body)
-                if delay:
-                    await asyncio.sleep(delay)
-                data = json.dumps(payload).encode()
-                lines = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}", "Content-Type: application/json"]
-                lines += [f"Content-Length: {len(data)}", *(f"{k}: {v}" for k, v in extra.items())]
-                writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + data)
-                await writer.drain()
-                if status == 200:
-                    self.completed += 1
-                if headers.get("connection", "").lower() == "close":
-                    return
-        except (ConnectionError, asyncio.IncompleteReadError):
-            return
-        finally:
-            self._open -= 1
-            writer.close()
+    def opened(self, connection: _Connection) -> None:
+        self._connections.add(connection)
+        self.max_open_connections = max(self.max_open_connections, len(self._connections))
 
-    async def _route(self, method: str, path: str, body: bytes) -> tuple[int, dict[str, str], Any, float]:
+    def closed(self, connection: _Connection) -> None:
+        self._connections.discard(connection)
+
+    def route(self, method: str, path: str, body: bytes) -> tuple[int, dict[str, str], Any, float]:
+        """Status, extra headers, JSON payload and delay for one request."""
         path = path.split("?", 1)[0]
         if method == "GET" and path.endswith("/models"):
             return 200, {}, {"object": "list", "data": [{"id": "fake", "object": "model", "owned_by": "test"}]}, 0.0
@@ -201,7 +179,7 @@ class FakeOpenAIServer:
             return 404, {}, {"error": {"message": f"no route {method} {path}", "type": "not_found"}}, 0.0
         try:
             request = json.loads(body or b"{}")
-        except json.JSONDecodeError as exc:
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             return 400, {}, {"error": {"message": f"bad JSON: {exc}", "type": "invalid_request_error"}}, 0.0
         self.requests += 1
         key = prompt_key(request)
@@ -213,6 +191,72 @@ class FakeOpenAIServer:
             return reply.status, reply.headers, payload, delay
         text = reply.text if reply.text is not None else default_answer(request)
         return 200, reply.headers, completion_body(request, text, self.requests), delay
+
+
+class _Connection(asyncio.Protocol):
+    """One keep-alive connection: requests are answered one at a time, in order, each after its
+    delay (a timer), as HTTP/1.1 without pipelining expects."""
+
+    def __init__(self, server: FakeOpenAIServer) -> None:
+        self.server = server
+        self.transport: asyncio.Transport | None = None
+        self.buffer = bytearray()
+        self.pending: asyncio.TimerHandle | None = None
+        self.busy = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self.server.opened(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.pending is not None:
+            self.pending.cancel()
+        self.server.closed(self)
+
+    def abort(self) -> None:
+        if self.transport is not None:
+            self.transport.abort()
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        if not self.busy:
+            self._next_request()
+
+    def _next_request(self) -> None:
+        end = self.buffer.find(b"\r\n\r\n")
+        if end < 0:
+            return
+        request_line, *header_lines = self.buffer[:end].decode("latin-1").split("\r\n")
+        headers = {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in header_lines if h)}
+        length = int(headers.get("content-length", "0") or 0)
+        if len(self.buffer) < end + 4 + length:
+            return  # the body is still arriving
+        body = bytes(self.buffer[end + 4 : end + 4 + length])
+        del self.buffer[: end + 4 + length]
+        method, path, _ = request_line.split(" ", 2)
+        close = headers.get("connection", "").lower() == "close"
+        status, extra, payload, delay = self.server.route(method, path, body)
+        self.busy = True
+        if delay > 0:
+            self.pending = asyncio.get_running_loop().call_later(delay, self._respond, status, extra, payload, close)
+        else:
+            self._respond(status, extra, payload, close)
+
+    def _respond(self, status: int, extra: dict[str, str], payload: Any, close: bool) -> None:
+        self.pending = None
+        self.busy = False
+        if self.transport is None or self.transport.is_closing():
+            return
+        data = json.dumps(payload).encode()
+        lines = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}", "Content-Type: application/json"]
+        lines += [f"Content-Length: {len(data)}", *(f"{k}: {v}" for k, v in extra.items())]
+        self.transport.write(("\r\n".join(lines) + "\r\n\r\n").encode() + data)
+        if status == 200:
+            self.server.completed += 1
+        if close:
+            self.transport.close()
+        elif self.buffer:
+            self._next_request()
 
 
 def main() -> None:

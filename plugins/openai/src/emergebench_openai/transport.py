@@ -60,6 +60,7 @@ class ChatTransport:
             "Accept": "application/json",
             "User-Agent": USER_AGENT,
         }
+        self._urls: dict[str, Any] = {}
         self._timeout = timeout
         self._max_connections = max_connections
         self._session: aiohttp.ClientSession | None = None
@@ -74,7 +75,7 @@ class ChatTransport:
             timeout=aiohttp.ClientTimeout(total=self._timeout),
             headers=self._headers,
             skip_auto_headers=("User-Agent",),
-            auto_decompress=True,
+            cookie_jar=aiohttp.DummyCookieJar(),  # a stateless API: no cookie bookkeeping per call
         )
 
     async def post(self, path: str, body: bytes) -> HttpReply:
@@ -85,7 +86,12 @@ class ChatTransport:
         if session is None or self._loop is not loop or session.closed:
             session = self._session = self._new_session()
             self._loop = loop
-        async with session.post(self._base_url + path, data=body) as response:
+        url = self._urls.get(path)
+        if url is None:
+            import yarl
+
+            url = self._urls[path] = yarl.URL(self._base_url + path)  # parsed once, not per call
+        async with session.post(url, data=body) as response:
             data = await response.read()
             return HttpReply(response.status, response.headers, data)
 
