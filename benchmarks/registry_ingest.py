@@ -2,12 +2,16 @@
 
 The journal is synthetic but has the real SampleResult shape (input, target, answer, two scores and
 one model call with a message per line), written by DuckDB so that generating it is quick.
+Each repetition ingests into a fresh store. Besides wall time it prints the process CPU time (all
+threads), which is steadier than wall time on a shared machine and shows how much parallelism the
+run actually got.
 Usage: python benchmarks/registry_ingest.py [--rows N] [--reps K]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
@@ -66,21 +70,30 @@ def main() -> None:
         result = make_run(run_dir, args.rows)
         size = (run_dir / "journal.jsonl").stat().st_size
         print(f"journal: {args.rows} lines, {size / 1e6:.0f} MB, generated in {time.perf_counter() - t0:.1f} s")
-        times = []
+        times, cpus = [], []
         for rep in range(args.reps):
             store = Store(Path(tmp) / f"registry-{rep}.duckdb")
             with store.writer() as con:
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), _cpu()
                 report = ingest_run_dir(con, run_dir, result)
                 times.append(time.perf_counter() - t0)
+                cpus.append(_cpu() - c0)
                 n = con.sql("SELECT count(*) FROM samples").fetchall()[0][0]
                 assert report.samples == n == args.rows, (report.samples, n)
-            print(f"rep {rep}: {times[-1]:.2f} s ({args.rows / times[-1]:,.0f} sample rows/s)")
+            print(f"rep {rep}: {times[-1]:.2f} s ({args.rows / times[-1]:,.0f} sample rows/s), CPU {cpus[-1]:.2f} s")
         med = statistics.median(times)
         print(
             f"median of {args.reps}: {med:.2f} s = {args.rows / med:,.0f} sample rows/s "
-            f"(plus {2 * args.rows:,} score rows and {args.rows:,} model-call rows)"
+            f"(plus {2 * args.rows:,} score rows and {args.rows:,} model-call rows); "
+            f"median CPU {statistics.median(cpus):.2f} s; "
+            f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
         )
+
+
+def _cpu() -> float:
+    """CPU seconds of this process, all threads."""
+    usage = os.times()
+    return usage.user + usage.system
 
 
 if __name__ == "__main__":

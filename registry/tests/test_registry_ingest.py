@@ -88,3 +88,43 @@ def test_leaderboard_latest_run_and_versions_apart(reg_run, reg_store: Store) ->
     ]
     by_score = leaderboard(reg_store, task="regtest/quiz", metric="length")
     assert {r[2]: r[6] for r in by_score.rows} == {"scripted/function": 7 / 6, "scripted/constant": 1.0}
+
+
+def _journal_line(run_id: str, sample_id: str, scores: dict, answer: str = "a") -> str:
+    return json.dumps({"run_id": run_id, "sample_id": sample_id, "epoch": 0, "answer": answer, "scores": scores})
+
+
+def test_score_names_mixed_missing_odd_and_a_line_over_16_mib(reg_run, reg_store: Store, reg_home: Path) -> None:
+    result = reg_run()
+    run_dir = reg_home / "runs" / result.run_id
+    rows = {
+        "s1": {"correct": 1.0, "it's": 0.5, "a/b~c": 2.0},
+        "s2": {"correct": 0.0},
+        "s3": {},
+        "s4": {"it's": None},  # a NaN score is journaled as null
+    }
+    lines = [_journal_line(result.run_id, k, v) for k, v in rows.items()]
+    lines.append(_journal_line(result.run_id, "big", {"correct": 1.0}, answer="x" * (17 * 1024**2)))
+    (run_dir / "journal.jsonl").write_text("\n".join(lines) + "\n")
+    (run_dir / "run.json").unlink()  # no run.json: the run is ingested from its journal alone
+    ingest_paths(reg_store, [run_dir])
+    got = run_sql(reg_store, "SELECT sample_id, name, value FROM scores ORDER BY sample_id, name").rows
+    assert got == [
+        ("big", "correct", 1.0),
+        ("s1", "a/b~c", 2.0),
+        ("s1", "correct", 1.0),
+        ("s1", "it's", 0.5),
+        ("s2", "correct", 0.0),
+        ("s4", "it's", None),
+    ]
+    assert count(reg_store, "SELECT max(length(answer)) FROM samples") == 17 * 1024**2
+
+
+def test_score_names_differing_only_in_case_are_kept_apart(reg_run, reg_store: Store, reg_home: Path) -> None:
+    result = reg_run()
+    run_dir = reg_home / "runs" / result.run_id
+    lines = [_journal_line(result.run_id, f"s{i}", {"acc": float(i), "ACC": -float(i)}) for i in range(3)]
+    (run_dir / "journal.jsonl").write_text("\n".join(lines) + "\n")
+    ingest_paths(reg_store, [run_dir])
+    got = run_sql(reg_store, "SELECT name, sum(value), count(*) FROM scores GROUP BY name ORDER BY name").rows
+    assert got == [("ACC", -3.0, 3), ("acc", 3.0, 3)]

@@ -10,6 +10,8 @@ epoch).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,25 +25,14 @@ from emergebench.records import ModelInfo, RunResult, RunSpec
 from .schema import RUN_TABLES, SHARD_SCHEMAS, first_row
 from .store import Store
 
-# The JSON structure from_json() gives one model call (see emergebench.records.ModelCall).
-CALL_SHAPE = [
-    {
-        "model": "VARCHAR",
-        "role": "VARCHAR",
-        "messages": "JSON",
-        "config": "JSON",
-        "output": "VARCHAR",
-        "usage": {"input_tokens": "BIGINT", "output_tokens": "BIGINT"},
-        "logprobs": "JSON",
-        "finish_reason": "VARCHAR",
-        "latency_s": "DOUBLE",
-        "cached": "BOOLEAN",
-        "attempts": "BIGINT",
-        "error": "VARCHAR",
-        "cache_key": "VARCHAR",
-        "started_at": "TIMESTAMPTZ",
-    }
-]
+# The journal fields the tables need, with explicit types (no auto-detection); ``schema_version`` is not
+# read. ``calls`` is typed all the way down so the one parse of a line yields the model-call rows too;
+# ``scores`` stays JSON text (a MAP there costs more than converting the short text afterwards).
+CALL_TYPE = (
+    "STRUCT(model VARCHAR, role VARCHAR, messages JSON, config JSON, output VARCHAR, "
+    "usage STRUCT(input_tokens BIGINT, output_tokens BIGINT), logprobs JSON, finish_reason VARCHAR, "
+    "latency_s DOUBLE, cached BOOLEAN, attempts BIGINT, error VARCHAR, cache_key VARCHAR, started_at TIMESTAMPTZ)[]"
+)
 JOURNAL_COLUMNS = {
     "run_id": "VARCHAR",
     "sample_id": "VARCHAR",
@@ -52,11 +43,73 @@ JOURNAL_COLUMNS = {
     "scores": "JSON",
     "error": "VARCHAR",
     "error_type": "VARCHAR",
-    "calls": "JSON",
+    "calls": CALL_TYPE,
     "metadata": "JSON",
     "started_at": "TIMESTAMPTZ",
     "finished_at": "TIMESTAMPTZ",
 }
+# DuckDB's default object size limit (16 MiB) keeps the file in many buffers read in parallel; a journal
+# with a longer line (huge prompts) is read again with this limit instead.
+LARGE_OBJECT_BYTES = 256 * 1024**2
+
+# Score names beyond this many (or clashing in case) are converted through a MAP, which is 4x slower.
+MAX_STRUCT_SCORES = 64
+
+# The run tables as SELECTs over the parsed journal (``_journal``), in shard column order; ``scores``
+# depends on the journal's score names (see ``scores_source``).
+JOURNAL_SOURCES = {
+    "samples": """(SELECT run_id, sample_id, epoch, input, target, answer, error, error_type, metadata,
+        coalesce(len(calls), 0)::BIGINT AS n_calls, started_at, finished_at FROM _journal)""",
+    "model_calls": """(SELECT run_id, sample_id, epoch, call_index, c.model, coalesce(c.role, 'subject') AS role,
+        c.messages, c.config, c.output, coalesce(c.usage.input_tokens, 0) AS input_tokens,
+        coalesce(c.usage.output_tokens, 0) AS output_tokens, c.finish_reason, c.latency_s,
+        coalesce(c.cached, false) AS cached, coalesce(c.attempts, 1) AS attempts, c.error, c.cache_key,
+        c.started_at, c.logprobs
+      FROM (SELECT run_id, sample_id, epoch, unnest(range(len(calls)))::BIGINT AS call_index, unnest(calls) AS c
+            FROM _journal WHERE len(calls) > 0))""",
+}
+
+
+SCORES_BY_MAP = """(SELECT run_id, sample_id, epoch, unnest(map_keys(m)) AS name, unnest(map_values(m)) AS value
+    FROM (SELECT run_id, sample_id, epoch, from_json(scores, '"MAP(VARCHAR, DOUBLE)"') AS m
+          FROM _journal WHERE scores IS NOT NULL))"""
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def scores_source(con: duckdb.DuckDBPyConnection) -> str:
+    """The SELECT that turns ``_journal.scores`` (JSON objects) into one row per (sample, epoch, name).
+
+    Tasks use a handful of fixed score names, so the names are listed first (cheap: keys only) and
+    each object is converted to a STRUCT of them; a name missing from some objects is filtered out
+    per row, so the rows are exactly the keys present, as with a MAP. Many or case-clashing names
+    (DuckDB struct fields ignore case) fall back to the MAP conversion.
+    """
+    counts = con.execute(
+        "SELECT k, count(*) FROM (SELECT unnest(json_keys(scores)) AS k FROM _journal WHERE scores IS NOT NULL) "
+        "GROUP BY k ORDER BY k"
+    ).fetchall()
+    names = [str(k) for k, _ in counts]
+    if not names:
+        return (
+            "(SELECT run_id, sample_id, epoch, NULL::VARCHAR AS name, NULL::DOUBLE AS value FROM _journal WHERE false)"
+        )
+    if len(names) > MAX_STRUCT_SCORES or "" in names or len({n.lower() for n in names}) != len(names):
+        return SCORES_BY_MAP
+    row = first_row(con.execute("SELECT count(*) FROM _journal WHERE scores IS NOT NULL"))
+    everywhere = all(c == (row[0] if row else 0) for _, c in counts)
+    structure = _literal(json.dumps({n: "DOUBLE" for n in names}))
+    name_list = "[" + ", ".join(_literal(n) for n in names) + "]"
+    value_list = "[" + ", ".join(f"struct_extract(m, {_literal(n)})" for n in names) + "]"
+    keys = "" if everywhere else ", json_keys(scores) AS present"
+    unpivot = f"""SELECT run_id, sample_id, epoch, unnest({name_list}) AS name, unnest({value_list}) AS value{keys}
+        FROM (SELECT run_id, sample_id, epoch, scores, from_json(scores, {structure}) AS m
+              FROM _journal WHERE scores IS NOT NULL)"""
+    if everywhere:
+        return f"({unpivot})"
+    return f"(SELECT run_id, sample_id, epoch, name, value FROM ({unpivot}) WHERE list_contains(present, name))"
 
 
 @dataclass
@@ -156,54 +209,70 @@ def to_arrow(table: str, rows: list[dict[str, Any]]) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=SHARD_SCHEMAS[table])
 
 
+def _read_json_sql(max_object_bytes: int | None) -> str:
+    columns = "{" + ", ".join(f"'{c}': '{t}'" for c, t in JOURNAL_COLUMNS.items()) + "}"
+    size = f", maximum_object_size={max_object_bytes}" if max_object_bytes else ""
+    selected = ", ".join("coalesce(epoch, 0) AS epoch" if c == "epoch" else c for c in JOURNAL_COLUMNS)
+    return f"""CREATE OR REPLACE TEMP TABLE _journal AS SELECT {selected}
+        FROM read_json(?, format='newline_delimited', ignore_errors=true, columns={columns}{size})
+        WHERE sample_id IS NOT NULL AND run_id = ?"""
+
+
+def _read_journal(con: duckdb.DuckDBPyConnection, journal: Path, run_id: str) -> None:
+    for limit in (None, LARGE_OBJECT_BYTES):
+        try:
+            con.execute(_read_json_sql(limit), [str(journal), run_id])
+            return
+        except duckdb.InvalidInputException as exc:
+            if "maximum_object_size" not in str(exc):
+                raise
+    raise ValueError(
+        f"{journal} has a line longer than {LARGE_OBJECT_BYTES // 1024**2} MiB, more than the registry reads; "
+        "the run stays on disk but cannot be ingested"
+    )
+
+
+def _has_duplicates(con: duckdb.DuckDBPyConnection) -> bool:
+    row = first_row(
+        con.execute("SELECT count(*) FROM (SELECT 1 FROM _journal GROUP BY sample_id, epoch HAVING count(*) > 1)")
+    )
+    return bool(row and row[0])
+
+
+@contextmanager
+def unordered(con: duckdb.DuckDBPyConnection, enabled: bool = True) -> Iterator[None]:
+    """Let DuckDB read and insert in parallel without keeping row order (about 10% less CPU)."""
+    if not enabled:
+        yield
+        return
+    row = first_row(con.execute("SELECT current_setting('preserve_insertion_order')"))
+    con.execute("SET preserve_insertion_order = false")
+    try:
+        yield
+    finally:
+        con.execute(f"SET preserve_insertion_order = {'true' if row is None or row[0] else 'false'}")
+
+
 def load_journal(con: duckdb.DuckDBPyConnection, journal: Path, run_id: str) -> int:
-    """Parse the journal into temp tables ``_samples``, ``_scores`` and ``_model_calls``."""
-    con.execute("DROP TABLE IF EXISTS _journal")
+    """Parse the journal once into the temp table ``_journal``: one row per (sample_id, epoch), first copy wins.
+
+    Torn or invalid lines (a killed writer) are skipped. Call it outside a transaction: a line longer
+    than DuckDB's default object limit makes the read fail, and it is then retried with a larger limit.
+    The journal is read without keeping line order; only if a (sample, epoch) occurs twice (rare: a
+    writer that died between journaling and a resume) is it read again in order, and the first copy kept.
+    """
     if not journal.exists() or journal.stat().st_size == 0:
+        columns = ", ".join(f"NULL::{t} AS {c}" for c, t in JOURNAL_COLUMNS.items())
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _journal AS SELECT {columns} WHERE false")
+        return 0
+    with unordered(con):
+        _read_journal(con, journal, run_id)
+    if _has_duplicates(con):
+        _read_journal(con, journal, run_id)  # in line order: the table's rowid is the line's position
         con.execute(
-            "CREATE TEMP TABLE _journal AS SELECT * FROM (SELECT "
-            + ", ".join(f"NULL::{t} AS {c}" for c, t in JOURNAL_COLUMNS.items())
-            + ") WHERE false"
+            "DELETE FROM _journal WHERE rowid NOT IN (SELECT min(rowid) FROM _journal GROUP BY sample_id, epoch)"
         )
-    else:
-        columns = "{" + ", ".join(f"'{c}': '{t}'" for c, t in JOURNAL_COLUMNS.items()) + "}"
-        con.execute(
-            f"""CREATE TEMP TABLE _journal AS
-            SELECT * EXCLUDE (ordinality) FROM read_json(?, format='newline_delimited', ignore_errors=true,
-                 maximum_object_size=268435456, columns={columns}) WITH ORDINALITY
-            WHERE sample_id IS NOT NULL AND run_id = ?
-            QUALIFY row_number() OVER (PARTITION BY sample_id, coalesce(epoch, 0) ORDER BY ordinality) = 1""",
-            [str(journal), run_id],
-        )
-    con.execute("DROP TABLE IF EXISTS _samples")
-    con.execute(
-        """CREATE TEMP TABLE _samples AS SELECT run_id, sample_id, coalesce(epoch, 0) AS epoch, input, target,
-             answer, error, error_type, metadata, coalesce(json_array_length(calls), 0)::BIGINT AS n_calls,
-             started_at, finished_at
-           FROM _journal"""
-    )
-    con.execute("DROP TABLE IF EXISTS _scores")
-    con.execute(
-        """CREATE TEMP TABLE _scores AS SELECT run_id, sample_id, epoch,
-             unnest(map_keys(m)) AS name, unnest(map_values(m)) AS value
-           FROM (SELECT run_id, sample_id, coalesce(epoch, 0) AS epoch,
-                   from_json(scores, '"MAP(VARCHAR, DOUBLE)"') AS m
-                 FROM _journal WHERE scores IS NOT NULL)"""
-    )
-    con.execute("DROP TABLE IF EXISTS _model_calls")
-    con.execute(
-        """CREATE TEMP TABLE _model_calls AS SELECT run_id, sample_id, epoch, call_index, c.model,
-             coalesce(c.role, 'subject') AS role, c.messages, c.config, c.output,
-             coalesce(c.usage.input_tokens, 0) AS input_tokens, coalesce(c.usage.output_tokens, 0) AS output_tokens,
-             c.finish_reason, c.latency_s, coalesce(c.cached, false) AS cached, coalesce(c.attempts, 1) AS attempts,
-             c.error, c.cache_key, c.started_at, c.logprobs
-           FROM (SELECT run_id, sample_id, epoch, unnest(range(len(cs)))::BIGINT AS call_index, unnest(cs) AS c
-                 FROM (SELECT run_id, sample_id, coalesce(epoch, 0) AS epoch, from_json(calls, ?) AS cs
-                       FROM _journal WHERE json_array_length(calls) > 0))""",
-        [json.dumps(CALL_SHAPE)],
-    )
-    con.execute("DROP TABLE _journal")
-    row = first_row(con.execute("SELECT count(*) FROM _samples"))
+    row = first_row(con.execute("SELECT count(*) FROM _journal"))
     return int(row[0]) if row else 0
 
 
@@ -256,42 +325,38 @@ def ingest_run_dir(con: duckdb.DuckDBPyConnection, run_dir: Path, result: RunRes
         raise ValueError(f"{run_dir} is not a run folder: {SPEC_FILE} is missing or invalid")
     run_id = result.run_id if result else run_dir.name
     stat = _stat(run_dir)
-    con.execute("BEGIN TRANSACTION")
     try:
         n = load_journal(con, run_dir / JOURNAL_FILE, run_id)
         runs = to_arrow("runs", [runs_row(spec, result, run_id, n)])
         metrics = to_arrow("metrics", metric_rows(run_id, result))
         con.register("_runs_in", runs)
         con.register("_metrics_in", metrics)
-        replace_run(
-            con,
-            run_id,
-            {
-                "runs": "_runs_in",
-                "samples": "_samples",
-                "scores": "_scores",
-                "model_calls": "_model_calls",
-                "metrics": "_metrics_in",
-            },
-            to_arrow("models", model_rows(spec, result)),
-            "local",
-        )
-        con.execute(
-            "INSERT OR REPLACE INTO ingest_log VALUES (?, ?, ?, ?, ?, now())",
-            [str(run_dir.resolve()), run_id, *stat],
-        )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+        sources = {**JOURNAL_SOURCES, "scores": scores_source(con)}
+        con.execute("BEGIN TRANSACTION")
+        try:
+            with unordered(con):
+                replace_run(
+                    con,
+                    run_id,
+                    {"runs": "_runs_in", **sources, "metrics": "_metrics_in"},
+                    to_arrow("models", model_rows(spec, result)),
+                    "local",
+                )
+            con.execute(
+                "INSERT OR REPLACE INTO ingest_log VALUES (?, ?, ?, ?, ?, now())",
+                [str(run_dir.resolve()), run_id, *stat],
+            )
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
     finally:
         for name in ("_runs_in", "_metrics_in"):
             try:
                 con.unregister(name)
             except Exception:  # noqa: BLE001 - a view that was never registered
                 pass
-        for name in ("_samples", "_scores", "_model_calls"):
-            con.execute(f"DROP TABLE IF EXISTS {name}")
+        con.execute("DROP TABLE IF EXISTS _journal")
     return IngestReport(run_id, result.status if result else "running", n)
 
 
