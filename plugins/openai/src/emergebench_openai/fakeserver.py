@@ -32,13 +32,16 @@ from emergebench.records import canonical_json
 @dataclass
 class Reply:
     """What the server answers to one request. ``body`` None means a normal chat completion whose
-    content is ``text`` (or the default answer for the prompt)."""
+    content is ``text`` (or the default answer for the prompt); ``raw`` sends those bytes as the
+    body instead (malformed answers); ``drop`` closes the connection without answering."""
 
     status: int = 200
     text: str | None = None
     body: dict[str, Any] | None = None
     headers: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0
+    raw: bytes | None = None
+    drop: bool = False
 
 
 Behaviour = Callable[[dict[str, Any], int], Reply]
@@ -112,6 +115,7 @@ class FakeOpenAIServer:
         self.requests = 0
         self.completed = 0
         self.max_open_connections = 0
+        self.last_headers: dict[str, str] = {}  # of the latest chat request, names lower-cased
         self._connections: set[_Connection] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -170,8 +174,11 @@ class FakeOpenAIServer:
     def closed(self, connection: _Connection) -> None:
         self._connections.discard(connection)
 
-    def route(self, method: str, path: str, body: bytes) -> tuple[int, dict[str, str], Any, float]:
-        """Status, extra headers, JSON payload and delay for one request."""
+    def route(
+        self, method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], Any, float]:
+        """Status, extra headers, payload (JSON-able, raw bytes, or None to drop the connection)
+        and delay for one request."""
         path = path.split("?", 1)[0]
         if method == "GET" and path.endswith("/models"):
             return 200, {}, {"object": "list", "data": [{"id": "fake", "object": "model", "owned_by": "test"}]}, 0.0
@@ -182,10 +189,13 @@ class FakeOpenAIServer:
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             return 400, {}, {"error": {"message": f"bad JSON: {exc}", "type": "invalid_request_error"}}, 0.0
         self.requests += 1
+        self.last_headers = headers
         key = prompt_key(request)
         self.attempts[key] += 1
         reply = self.behaviour(request, self.attempts[key])
         delay = self.latency_s + reply.delay_s
+        if reply.drop or reply.raw is not None:
+            return reply.status, reply.headers, None if reply.drop else reply.raw, delay
         if reply.body is not None or reply.status != 200:
             payload = reply.body or {"error": {"message": f"injected HTTP {reply.status}", "type": "injected"}}
             return reply.status, reply.headers, payload, delay
@@ -235,7 +245,7 @@ class _Connection(asyncio.Protocol):
         del self.buffer[: end + 4 + length]
         method, path, _ = request_line.split(" ", 2)
         close = headers.get("connection", "").lower() == "close"
-        status, extra, payload, delay = self.server.route(method, path, body)
+        status, extra, payload, delay = self.server.route(method, path, headers, body)
         self.busy = True
         if delay > 0:
             self.pending = asyncio.get_running_loop().call_later(delay, self._respond, status, extra, payload, close)
@@ -247,8 +257,12 @@ class _Connection(asyncio.Protocol):
         self.busy = False
         if self.transport is None or self.transport.is_closing():
             return
-        data = json.dumps(payload).encode()
-        lines = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}", "Content-Type: application/json"]
+        if payload is None:
+            self.transport.close()
+            return
+        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Status"
+        lines = [f"HTTP/1.1 {status} {phrase}", "Content-Type: application/json"]
         lines += [f"Content-Length: {len(data)}", *(f"{k}: {v}" for k, v in extra.items())]
         self.transport.write(("\r\n".join(lines) + "\r\n\r\n").encode() + data)
         if status == 200:

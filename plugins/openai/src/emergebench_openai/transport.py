@@ -45,6 +45,20 @@ def split_credentials(base_url: str) -> tuple[str, str | None]:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment)), basic
 
 
+def env_proxy(url: str) -> tuple[Any, Any]:
+    """The proxy (URL, auth) that HTTP(S)_PROXY / NO_PROXY name for ``url``, or (None, None).
+
+    Looked up once per session: aiohttp's own ``trust_env`` repeats the lookup in a worker thread
+    on every request, which costs more than the rest of a call."""
+    import yarl
+    from aiohttp.helpers import get_env_proxy_for_url
+
+    try:
+        return get_env_proxy_for_url(yarl.URL(url))
+    except LookupError:
+        return None, None
+
+
 class ChatTransport:
     """POSTs JSON bodies under ``base_url`` over a keep-alive connection pool.
 
@@ -63,12 +77,14 @@ class ChatTransport:
         self._urls: dict[str, Any] = {}
         self._timeout = timeout
         self._max_connections = max_connections
+        self._proxy: tuple[Any, Any] = (None, None)
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def _new_session(self) -> aiohttp.ClientSession:
         import aiohttp
 
+        self._proxy = env_proxy(self._base_url)
         connector = aiohttp.TCPConnector(limit=self._max_connections, limit_per_host=0, keepalive_timeout=60.0)
         return aiohttp.ClientSession(
             connector=connector,
@@ -84,6 +100,8 @@ class ChatTransport:
         loop = asyncio.get_running_loop()
         session = self._session
         if session is None or self._loop is not loop or session.closed:
+            if session is not None and not session.closed:
+                session.detach()  # its loop has gone (asyncio.run per call): nothing left to close there
             session = self._session = self._new_session()
             self._loop = loop
         url = self._urls.get(path)
@@ -91,7 +109,8 @@ class ChatTransport:
             import yarl
 
             url = self._urls[path] = yarl.URL(self._base_url + path)  # parsed once, not per call
-        async with session.post(url, data=body) as response:
+        proxy, proxy_auth = self._proxy
+        async with session.post(url, data=body, proxy=proxy, proxy_auth=proxy_auth) as response:
             data = await response.read()
             return HttpReply(response.status, response.headers, data)
 
