@@ -21,6 +21,7 @@ import pyarrow as pa
 from emergebench import paths
 from emergebench.journal import JOURNAL_FILE, RESULT_FILE, SPEC_FILE, read_result, read_spec
 from emergebench.records import ModelInfo, RunResult, RunSpec
+from emergebench.runner import run_is_alive
 
 from .schema import RUN_TABLES, SHARD_SCHEMAS, first_row
 from .store import Store
@@ -123,13 +124,27 @@ def _dump(value: Any) -> str | None:
     return None if value is None else json.dumps(value, sort_keys=True, default=str)
 
 
+def stored_status(result: RunResult | None) -> str:
+    """The status the store records: ``killed`` for a run.json that says running but has no live writer.
+
+    A run killed with SIGKILL (or by a crash) never rewrites its run.json; the core records the
+    writer's pid and host so ``run_is_alive`` can tell. A run written on another machine is assumed
+    alive. Without a run.json at all the run cannot be judged and stays ``running``.
+    """
+    if result is None:
+        return "running"
+    if result.status == "running" and not run_is_alive(result):
+        return "killed"
+    return result.status
+
+
 def runs_row(spec: RunSpec, result: RunResult | None, run_id: str, n_journal: int) -> dict[str, Any]:
     """One ``runs`` row from a run's spec and (if it got that far) its result."""
     prov = result.provenance if result else None
     versions = dict(prov.plugin_versions) if prov else {}
     task_prov = {k[len("task:") :]: v for k, v in versions.items() if k.startswith("task:")}
     plugin_versions = {k: v for k, v in versions.items() if not k.startswith("task:")}
-    status = result.status if result else "running"
+    status = stored_status(result)
     return {
         "run_id": run_id,
         "spec_id": result.spec_id if result else spec.spec_id,
@@ -146,7 +161,7 @@ def runs_row(spec: RunSpec, result: RunResult | None, run_id: str, n_journal: in
         "seed": spec.seed,
         "sample_limit": spec.limit,
         "epochs": spec.epochs,
-        "n_samples": n_journal if (result is None or status == "running") else result.n_samples,
+        "n_samples": n_journal if (result is None or status in ("running", "killed")) else result.n_samples,
         "n_expected": result.n_expected if result else None,
         "n_errors": result.n_errors if result else None,
         "errors": _dump(result.errors) if result else None,
@@ -357,11 +372,15 @@ def ingest_run_dir(con: duckdb.DuckDBPyConnection, run_dir: Path, result: RunRes
             except Exception:  # noqa: BLE001 - a view that was never registered
                 pass
         con.execute("DROP TABLE IF EXISTS _journal")
-    return IngestReport(run_id, result.status if result else "running", n)
+    return IngestReport(run_id, stored_status(result), n)
 
 
 def changed_run_dirs(store: Store, runs_dir: Path | None = None) -> list[Path]:
-    """Run folders whose journal or result changed since they were last ingested."""
+    """Run folders whose journal or result changed since they were last ingested.
+
+    A run stored as ``running`` whose writer has died since is included too: a SIGKILL leaves its
+    files unchanged, so only the liveness check can notice it.
+    """
     root = runs_dir or paths.runs_dir()
     if not root.exists():
         return []
@@ -369,13 +388,23 @@ def changed_run_dirs(store: Store, runs_dir: Path | None = None) -> list[Path]:
     if not candidates:
         return []
     with store.reader() as con:
-        known = {
-            row[0]: tuple(row[1:])
-            for row in con.execute(
-                "SELECT run_dir, journal_size, journal_mtime_ns, result_mtime_ns FROM ingest_log"
-            ).fetchall()
-        }
-    return [p for p in sorted(candidates) if known.get(str(p.resolve())) != _stat(p)]
+        rows = con.execute(
+            """SELECT l.run_dir, l.journal_size, l.journal_mtime_ns, l.result_mtime_ns, r.status
+               FROM ingest_log l LEFT JOIN runs r USING (run_id)"""
+        ).fetchall()
+    known = {row[0]: tuple(row[1:4]) for row in rows}
+    running = {row[0] for row in rows if row[4] == "running"}
+    changed = []
+    for path in sorted(candidates):
+        key = str(path.resolve())
+        if known.get(key) != _stat(path) or (key in running and _writer_died(path)):
+            changed.append(path)
+    return changed
+
+
+def _writer_died(run_dir: Path) -> bool:
+    result = read_result(run_dir)
+    return result is not None and stored_status(result) == "killed"
 
 
 def ingest_changed(store: Store, runs_dir: Path | None = None) -> list[IngestReport]:

@@ -30,7 +30,7 @@ MAX_SHARD_BYTES = int(os.environ.get("EMERGEBENCH_MAX_SHARD_BYTES", str(2 * 1024
 MAX_SHARD_ROWS = 50_000_000
 MAX_UNCOMPRESSED_BYTES = 16 * 1024**3
 RUN_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
-STATUSES = {"running", "complete", "partial", "interrupted", "failed"}
+STATUSES = {"running", "complete", "partial", "interrupted", "failed", "killed"}
 PATH_RE = re.compile(r"(?:^|/)data/(?P<table>[a-z_]+)/(?P<task>.+)/(?P<run>[^/]+)\.parquet$")
 
 
