@@ -76,3 +76,21 @@ async def test_client_does_not_retry_on_its_own() -> None:
         await model.aclose()
         await asyncio.sleep(0)
         assert server.requests == 1
+
+
+def test_network_failures_map_to_transient_and_tls_failures_to_final() -> None:
+    import ssl
+    import types
+
+    import aiohttp
+    from emergebench_openai.errors import map_exception
+
+    key = types.SimpleNamespace(host="h", port=443, ssl=True, is_ssl=True)
+    refused = aiohttp.ClientConnectorError(key, ConnectionRefusedError(111, "refused"))
+    assert isinstance(map_exception(refused, "https://h/v1"), TransientModelError)
+    assert isinstance(map_exception(aiohttp.ServerDisconnectedError(), "https://h/v1"), TransientModelError)
+    assert "timed out" in str(map_exception(TimeoutError(), "https://h/v1"))
+    bad_cert = aiohttp.ClientConnectorCertificateError(key, ssl.SSLCertVerificationError(1, "verify failed"))
+    error = map_exception(bad_cert, "https://h/v1")
+    assert not isinstance(error, TransientModelError) and "SSL_CERT_FILE" in str(error)
+    assert map_exception(ValueError("not a network error"), "https://h/v1") is None

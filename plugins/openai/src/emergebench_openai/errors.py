@@ -82,6 +82,11 @@ def map_exception(exc: BaseException, endpoint: str) -> ModelError | None:
         return TransientModelError(f"cannot reach {endpoint}: connecting timed out")
     if isinstance(exc, asyncio.TimeoutError):  # aiohttp's read timeouts subclass it too
         return TransientModelError(f"request to {endpoint} timed out (raise -M timeout= if the model is slow)")
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError):
+        return ModelError(
+            f"TLS with {endpoint} failed ({exc}): check the URL's scheme and host, or point SSL_CERT_FILE at "
+            "the CA bundle that signed the server's certificate"
+        )
     if isinstance(exc, aiohttp.ClientConnectorError):
         return TransientModelError(f"cannot reach {endpoint}: {exc}")
     if isinstance(exc, aiohttp.ClientConnectionError | aiohttp.ClientPayloadError):

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import ssl
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-if TYPE_CHECKING:  # aiohttp is imported on first use: plugin discovery should not pay for it
+if TYPE_CHECKING:  # aiohttp is imported when a model is made: plugin discovery should not pay for it
     import aiohttp
 
 USER_AGENT = "emergebench-openai"
@@ -59,6 +60,19 @@ def env_proxy(url: str) -> tuple[Any, Any]:
         return None, None
 
 
+def tls_context() -> ssl.SSLContext:
+    """Verifying TLS with the system's CA store (which honours SSL_CERT_FILE / SSL_CERT_DIR), or
+    certifi's bundle where the system has none (slim containers), as the official client did."""
+    context = ssl.create_default_context()
+    if not context.cert_store_stats().get("x509_ca"):
+        try:
+            import certifi
+        except ImportError:
+            return context
+        context.load_verify_locations(certifi.where())
+    return context
+
+
 class ChatTransport:
     """POSTs JSON bodies under ``base_url`` over a keep-alive connection pool.
 
@@ -66,6 +80,8 @@ class ChatTransport:
     one; the pool holds ``max_connections`` connections, which must cover ``--max-concurrency``."""
 
     def __init__(self, base_url: str, api_key: str, *, timeout: float, max_connections: int) -> None:
+        import aiohttp  # noqa: F401 - imported with the model, so the first call's latency does not include it
+
         url, basic = split_credentials(base_url)
         self._base_url = url.rstrip("/")
         self._headers = {
@@ -85,7 +101,12 @@ class ChatTransport:
         import aiohttp
 
         self._proxy = env_proxy(self._base_url)
-        connector = aiohttp.TCPConnector(limit=self._max_connections, limit_per_host=0, keepalive_timeout=60.0)
+        connector = aiohttp.TCPConnector(
+            limit=self._max_connections,
+            limit_per_host=0,
+            keepalive_timeout=60.0,
+            ssl=tls_context() if self._base_url.startswith("https:") else True,
+        )
         return aiohttp.ClientSession(
             connector=connector,
             timeout=aiohttp.ClientTimeout(total=self._timeout),
