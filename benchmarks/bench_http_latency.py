@@ -8,6 +8,8 @@ the target is at least 90% of it. Needs emergebench-openai and tests/fixtures/eb
 testtask/qa draws its sums from 2,500 pairs, so ~16% of 1,000 samples repeat an earlier prompt and
 are answered from the run's cache; ``--no-cache`` turns cache reads off so every sample is an HTTP
 call. Each repetition prints its figures; the last line gives medians and judges the median rate.
+``--profile`` adds one untimed run under cProfile (CPU clock) and prints where the client's CPU
+went, grouped by package.
 
     .venv/bin/python benchmarks/bench_http_latency.py --samples 1000 --concurrency 64 --latency 0.2 --repeat 3
 """
@@ -15,6 +17,7 @@ call. Each repetition prints its figures; the last line gives medians and judges
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import os
 import statistics
@@ -22,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 from emergebench.journal import JOURNAL_FILE, iter_journal
@@ -65,7 +69,9 @@ def sample_span(journal: Path) -> float:
     return (max(r.finished_at for r in results) - first).total_seconds()
 
 
-def bench(samples: int, concurrency: int, latency: float, use_cache: bool) -> dict[str, float]:
+def bench(
+    samples: int, concurrency: int, latency: float, use_cache: bool, profiler: cProfile.Profile | None = None
+) -> dict[str, float]:
     proc, base_url = start_server(latency)
     home = os.environ.get("EMERGEBENCH_HOME")
     try:
@@ -87,7 +93,11 @@ def bench(samples: int, concurrency: int, latency: float, use_cache: bool) -> di
             )
             server0 = process_cpu(proc.pid)  # the server's start-up (imports) is not counted
             cpu0, started = time.process_time(), time.perf_counter()
+            if profiler is not None:
+                profiler.enable()
             result = run_sync(spec, options)
+            if profiler is not None:
+                profiler.disable()
             wall, cpu = time.perf_counter() - started, time.process_time() - cpu0
             server_cpu = process_cpu(proc.pid) - server0
             span = sample_span(Path(tmp) / "runs" / result.run_id / JOURNAL_FILE)
@@ -120,6 +130,41 @@ def bench(samples: int, concurrency: int, latency: float, use_cache: bool) -> di
     }
 
 
+_PACKAGES = ("emergebench_openai", "emergebench_registry", "emergebench_testtask", "emergebench/")
+_PACKAGES += ("openai", "httpx", "httpcore", "aiohttp", "yarl", "multidict", "tenacity", "pydantic", "asyncio", "json")
+
+
+def package_of(filename: str, function: str) -> str:
+    """A profile entry's owner: a package name, ``stdlib:<file>``, or a C function's name."""
+    for package in _PACKAGES:
+        if f"/{package}" in filename:
+            return package.rstrip("/")
+    if filename == "~":  # C functions: name the interesting ones
+        for key, label in (("epoll", "(idle: epoll wait)"), ("sqlite3", "sqlite3"), ("pydantic_core", "pydantic")):
+            if key in function:
+                return label
+        return f"C: {function[:40]}"
+    if "site-packages" not in filename:
+        return f"stdlib: {Path(filename).name}"
+    return Path(filename).parent.name
+
+
+def print_profile(profiler: cProfile.Profile, samples: int, top: int = 16) -> None:
+    """Exclusive CPU time by package, idle waiting left out."""
+    import pstats
+
+    totals: Counter[str] = Counter()
+    for (filename, _, function), (_, _, own, _, _) in pstats.Stats(profiler).stats.items():  # type: ignore[attr-defined]
+        totals[package_of(filename, function)] += own
+    totals.pop("(idle: epoll wait)", None)
+    busy = sum(totals.values())
+    print(
+        f"client CPU under cProfile: {busy:.3f} s = {1000 * busy / samples:.3f} ms/sample (profiler overhead included)"
+    )
+    for package, seconds in totals.most_common(top):
+        print(f"  {package:40s} {seconds:7.3f} s {100 * seconds / busy:5.1f} %")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--samples", type=int, default=1000)
@@ -127,6 +172,7 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.2, help="server seconds per answer")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--no-cache", action="store_true", help="no cache reads: every sample is an HTTP call")
+    parser.add_argument("--profile", action="store_true", help="one more, untimed run under cProfile")
     parser.add_argument("--target", type=float, default=0.9, help="exit 1 if the median is below this fraction")
     args = parser.parse_args()
     runs = []
@@ -146,6 +192,10 @@ def main() -> None:
             "outside_span_s",
         )
     }
+    if args.profile:
+        profiler = cProfile.Profile(time.process_time)
+        bench(args.samples, args.concurrency, args.latency, use_cache=not args.no_cache, profiler=profiler)
+        print_profile(profiler, args.samples)
     errors = sum(run["errors"] for run in runs)
     ok = errors == 0 and median["efficiency"] >= args.target
     print(
