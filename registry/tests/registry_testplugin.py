@@ -45,12 +45,41 @@ class QuizV2(QuizTask):
     version = "2.0"
 
 
+class GroupedQuiz(QuizTask):
+    """Like Skill-Mix: the main metric exists only per group (k=1, k=2, k=10), never overall."""
+
+    name = "regtest/grouped"
+    version = "1.0"
+    KS = (1, 2, 10)
+
+    def metrics(self, results: list[Any]) -> list[Any]:
+        out = []
+        for index, k in enumerate(self.KS):  # sample q<i> belongs to group KS[i % 3]
+            values = [r.scores["correct"] for r in results if r.error is None and int(r.sample_id[1:]) % 3 == index]
+            out.append(metric("accuracy", values, group=f"k={k}"))
+        return out
+
+
+class CurveQuiz(QuizTask):
+    """Like the Donor Game: an overall main metric plus a per-generation curve of the same name."""
+
+    name = "regtest/curve"
+    version = "1.0"
+
+    def metrics(self, results: list[Any]) -> list[Any]:
+        values = [r.scores["correct"] for r in results if r.error is None]
+        curve = [metric("accuracy", values[: g + 1], group=f"generation={g}") for g in range(3)]
+        return [metric("accuracy", values), *curve]
+
+
 class RegTestPlugin:
     @staticmethod
     @hookimpl
     def register_tasks(register: Any) -> None:
         register(QuizTask)
         register(QuizV2)
+        register(GroupedQuiz)
+        register(CurveQuiz)
 
 
 def solve_sum(messages: Any, config: Any) -> str:

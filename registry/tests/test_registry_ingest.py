@@ -80,14 +80,14 @@ def test_leaderboard_latest_run_and_versions_apart(reg_run, reg_store: Store) ->
     reg_run()
     reg_run(task="regtest/quiz2")
     board = leaderboard(reg_store)
-    got = [(r[0], r[1], r[2], r[5], r[6], r[10]) for r in board.rows]
+    got = [(r[0], r[1], r[2], r[5], r[7], r[11]) for r in board.rows]
     assert got == [
         ("regtest/quiz", "1.0", "scripted/function", "accuracy", 1.0, 6),
         ("regtest/quiz", "1.0", "scripted/constant", "accuracy", 1 / 6, 6),
         ("regtest/quiz2", "2.0", "scripted/function", "accuracy", 1.0, 6),
     ]
     by_score = leaderboard(reg_store, task="regtest/quiz", metric="length")
-    assert {r[2]: r[6] for r in by_score.rows} == {"scripted/function": 7 / 6, "scripted/constant": 1.0}
+    assert {r[2]: r[7] for r in by_score.rows} == {"scripted/function": 7 / 6, "scripted/constant": 1.0}
 
 
 def _journal_line(run_id: str, sample_id: str, scores: dict, answer: str = "a") -> str:

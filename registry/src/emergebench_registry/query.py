@@ -37,39 +37,56 @@ def run_sql(store: Store, sql: str, write: bool = False, params: list[Any] | Non
             raise UsageError(f"SQL error: {message}{hint}") from None
 
 
-LEADERBOARD_SQL = """
+def group_order(column: str) -> str:
+    """ORDER BY terms that sort group labels naturally: "k=2" before "k=10", then by the label itself."""
+    return (
+        f"regexp_replace({column}, '[0-9.]+', ''), "
+        f"TRY_CAST(regexp_extract({column}, '[0-9]+(\\.[0-9]+)?') AS DOUBLE), {column}"
+    )
+
+
+# A metric's groups are never pooled: the overall value (breakdown '') is shown where the run has
+# one; where the metric exists only per group (Skill-Mix per k), each group is its own row. Only a
+# run with no aggregate of that name at all falls back to the mean of its per-sample scores.
+LEADERBOARD_SQL = f"""
 WITH lr AS (
   SELECT l.*, coalesce(CAST($metric AS VARCHAR), l.main_metric) AS metric FROM latest_runs l
   WHERE ($task IS NULL OR l.task = $task)
 ),
+named AS (
+  SELECT lr.run_id, mt.breakdown, mt.value, mt.stderr, mt.ci_low, mt.ci_high, mt.n,
+         bool_or(mt.breakdown = '') OVER (PARTITION BY lr.run_id) AS has_overall
+  FROM lr JOIN metrics mt ON mt.run_id = lr.run_id AND mt.name = lr.metric
+),
 from_metrics AS (
-  SELECT lr.run_id, mt.value, mt.stderr, mt.ci_low, mt.ci_high, mt.n
-  FROM lr JOIN metrics mt ON mt.run_id = lr.run_id AND mt.breakdown = '' AND mt.name = lr.metric
+  SELECT run_id, breakdown, value, stderr, ci_low, ci_high, n FROM named WHERE breakdown = '' OR NOT has_overall
 ),
 from_scores AS (
-  SELECT lr.run_id, avg(s.value) AS value,
+  SELECT lr.run_id, '' AS breakdown, avg(s.value) AS value,
          CASE WHEN count(*) > 1 THEN stddev_samp(s.value) / sqrt(count(*)) END AS stderr,
          NULL::DOUBLE AS ci_low, NULL::DOUBLE AS ci_high, count(*) AS n
   FROM lr JOIN scores s ON s.run_id = lr.run_id AND s.name = lr.metric
-  WHERE lr.run_id NOT IN (SELECT run_id FROM from_metrics)
+  WHERE lr.run_id NOT IN (SELECT run_id FROM named)
   GROUP BY lr.run_id
 ),
 vals AS (SELECT * FROM from_metrics UNION ALL SELECT * FROM from_scores)
 SELECT lr.task, lr.task_version, lr.model_id, m.family AS model_family, m.parameters AS model_parameters,
-       lr.metric, v.value, v.stderr,
+       lr.metric, v.breakdown, v.value, v.stderr,
        coalesce(v.ci_low, v.value - 1.96 * v.stderr) AS ci_low,
        coalesce(v.ci_high, v.value + 1.96 * v.stderr) AS ci_high,
        v.n, lr.run_id, lr.status
 FROM lr JOIN vals v USING (run_id) LEFT JOIN models m ON m.model_id = lr.model_id
-ORDER BY lr.task, lr.task_version, v.value DESC NULLS LAST, lr.model_id
+ORDER BY lr.task, lr.task_version, {group_order("v.breakdown")}, v.value DESC NULLS LAST, lr.model_id
 """
 
 
 def leaderboard(store: Store, task: str | None = None, metric: str | None = None) -> QueryResult:
-    """One row per (task, task version, model): the latest finished run's main metric (or ``metric``).
+    """One row per (task, task version, group, model): the latest finished run's main metric (or ``metric``).
 
-    The task's own aggregate (the ``metrics`` table) is used when it has the metric; otherwise the
-    mean and standard error of the per-sample scores of that name. Task versions are never mixed.
+    The task's own aggregate (the ``metrics`` table) is used when it has the metric: its overall value
+    (group ``''``) where there is one, else one row per group, never pooled. A run without any
+    aggregate of that name gets the mean and standard error of its per-sample scores. Task versions
+    are never mixed.
     """
     with store.reader() as con:
         cursor = con.execute(LEADERBOARD_SQL, {"task": task, "metric": metric})
@@ -105,13 +122,14 @@ def human_params(count: int | None) -> str:
 
 
 def pivot_leaderboard(result: QueryResult, ci: bool = False) -> QueryResult:
-    """Models as rows, ``task@version (metric)`` as columns."""
+    """Models as rows, ``task@version (metric)`` (or ``task@version group (metric)``) as columns."""
     idx = {c: i for i, c in enumerate(result.columns)}
     columns: list[str] = []
     models: dict[str, dict[str, str]] = {}
     labels: dict[str, str] = {}
     for row in result.rows:
-        col = f"{row[idx['task']]}@{row[idx['task_version']]} ({row[idx['metric']]})"
+        group = row[idx["breakdown"]]
+        col = f"{row[idx['task']]}@{row[idx['task_version']]}{' ' + group if group else ''} ({row[idx['metric']]})"
         if col not in columns:
             columns.append(col)
         model = row[idx["model_id"]]

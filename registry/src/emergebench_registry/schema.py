@@ -12,7 +12,7 @@ from collections.abc import Callable
 import duckdb
 import pyarrow as pa
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 TS = pa.timestamp("us", tz="UTC")
 
@@ -210,23 +210,29 @@ VIEWS = {
                r.task, r.task_version, r.model_id, m.family AS model_family, m.parameters AS model_parameters,
                r.status, r.seed, r.contributor, r.finished_at
         FROM scores s JOIN runs r USING (run_id) LEFT JOIN models m USING (model_id)""",
-    # The task's main metric (overall, not a breakdown) for the latest run of each model and task.
+    # The task's main metric for the latest run of each model and task: the overall value where the run
+    # has one, else one row per group (breakdown), never pooled across groups.
     "leaderboard": """
+        WITH named AS (
+          SELECT l.run_id, mt.name, mt.breakdown, mt.value, mt.stderr, mt.ci_low, mt.ci_high, mt.n,
+                 bool_or(mt.breakdown = '') OVER (PARTITION BY l.run_id, mt.name) AS has_overall
+          FROM latest_runs l JOIN metrics mt ON mt.run_id = l.run_id AND mt.name = coalesce(l.main_metric, mt.name))
         SELECT l.task, l.task_version, l.model_id, m.family AS model_family, m.parameters AS model_parameters,
-               coalesce(l.main_metric, mt.name) AS metric, mt.value, mt.stderr, mt.ci_low, mt.ci_high, mt.n,
+               n.name AS metric, n.breakdown, n.value, n.stderr, n.ci_low, n.ci_high, n.n,
                l.run_id, l.status, l.finished_at
-        FROM latest_runs l LEFT JOIN models m USING (model_id)
-        JOIN metrics mt ON mt.run_id = l.run_id AND mt.breakdown = ''
-          AND mt.name = coalesce(l.main_metric, mt.name)""",
+        FROM latest_runs l JOIN named n USING (run_id) LEFT JOIN models m USING (model_id)
+        WHERE n.breakdown = '' OR NOT n.has_overall""",
 }
 
 
-def _v2(con: duckdb.DuckDBPyConnection) -> None:
+def _views(con: duckdb.DuckDBPyConnection) -> None:
     for name, sql in VIEWS.items():
         con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
 
 
-MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [_v1, _v2]
+# v2 added the views; v3 redefined ``leaderboard`` to show grouped-only metrics per group (with a
+# ``breakdown`` column) instead of dropping them. Both (re)create the current views.
+MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [_v1, _views, _views]
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
 
