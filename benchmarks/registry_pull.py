@@ -3,6 +3,8 @@
 The repo starts with BASE runs (6 shards each, so 1,020 shards for the default 170), which a store
 pulls once (timed). Then, K times, 10 new runs are pushed and pulled again (timed): the incremental
 pull must cost in proportion to the new shards, not the repo's size. Also times a pull with nothing new.
+Shards are downloaded on EMERGEBENCH_SYNC_DOWNLOADS threads (default 8; set it to 1 to compare with
+one-at-a-time downloads).
 Usage: python benchmarks/registry_pull.py [--base 170] [--new 10] [--reps 3]
 """
 

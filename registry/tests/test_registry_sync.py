@@ -165,3 +165,39 @@ def test_bad_token_message_has_no_token(reg_run, reg_store: Store, reg_hub: HubS
     with pytest.raises(UsageError) as err:
         push(reg_store, REPO, reg_hub.endpoint)
     assert "HTTP 401" in str(err.value) and "hf_secret_value_123" not in str(err.value)
+
+
+def test_pull_downloads_concurrently_and_a_failed_download_changes_nothing(
+    reg_run, reg_store: Store, reg_hub: HubServer, tmp_path: Path
+):
+    runs = [reg_run(seed=s) for s in range(3)]
+    push(reg_store, REPO, reg_hub.endpoint)
+    lock, in_flight, peak = threading.Lock(), [0], [0]
+
+    def slow_download(method: str, path: str) -> None:
+        if method == "GET" and "/resolve/" in path and path.endswith(".parquet"):
+            with lock:
+                in_flight[0] += 1
+                peak[0] = max(peak[0], in_flight[0])
+            threading.Event().wait(0.05)
+            with lock:
+                in_flight[0] -= 1
+
+    reg_hub.on_request(slow_download)
+    # One shard's download fails for good (403): the pull stops before touching the store.
+    victim = next(p for p in reg_hub.files(REPO, "dataset") if p.startswith("data/scores/") and runs[1].run_id in p)
+    reg_hub.inject(403, times=1, path_contains=victim.split("/")[-1], method="GET")
+    fresh = Store(tmp_path / "fresh.duckdb")
+    from emergebench.errors import UsageError
+
+    with pytest.raises(UsageError, match="HTTP 403"):
+        pull(fresh, REPO, reg_hub.endpoint)
+    assert run_sql(fresh, "SELECT count(*) FROM runs").rows == [(0,)]
+    assert run_sql(fresh, "SELECT count(*) FROM sync_files").rows == [(0,)]
+    assert run_sql(fresh, "SELECT count(*) FROM sync_heads").rows == [(0,)]
+    # The next pull fetches all 18 shards, several at once, and imports every run.
+    peak[0] = 0
+    report = pull(fresh, REPO, reg_hub.endpoint)
+    assert sorted(report.imported) == sorted(r.run_id for r in runs) and len(report.downloaded) == 18
+    assert peak[0] >= 2, "shards were downloaded one at a time"
+    assert results(fresh)[1:] == results(reg_store)[1:]

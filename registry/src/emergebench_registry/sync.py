@@ -5,7 +5,8 @@ commit is in progress), 429 (quota) and 5xx it waits (``Retry-After`` if the ser
 exponential backoff with jitter, both capped) and starts over from the new head, recomputing which
 runs the repo lacks, so two racing pushers both land and neither uploads the other's runs twice.
 Pull compares the head with the last pulled one, lists the ``data/`` tree once and downloads only
-shards whose (path, blob id) it has not seen, so its cost scales with what is new.
+shards whose (path, blob id) it has not seen, so its cost scales with what is new; the downloads run
+on a small thread pool, and every shard is validated before the store is opened for writing.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx2
 from emergebench.errors import UsageError
@@ -26,7 +28,16 @@ from tenacity.wait import wait_random_exponential
 
 from .card import dataset_card
 from .schema import first_row
-from .shards import SHARD_TABLES, ShardError, apply_bundles, bundle, export_runs, parse_shard_path, read_shard
+from .shards import (
+    SHARD_TABLES,
+    Shard,
+    ShardError,
+    apply_bundles,
+    bundle,
+    export_runs,
+    parse_shard_path,
+    read_shard,
+)
 from .store import Store
 
 REPO_TYPE = "dataset"
@@ -34,6 +45,7 @@ RETRY_STATUSES = {409, 412, 429, 500, 502, 503, 504}
 MAX_ATTEMPTS = int(os.environ.get("EMERGEBENCH_SYNC_ATTEMPTS", "8"))
 MAX_WAIT_S = float(os.environ.get("EMERGEBENCH_SYNC_MAX_WAIT", "60"))
 TOTAL_WAIT_S = float(os.environ.get("EMERGEBENCH_SYNC_TOTAL_WAIT", "600"))
+DOWNLOAD_WORKERS = int(os.environ.get("EMERGEBENCH_SYNC_DOWNLOADS", "8"))
 
 
 def get_token() -> str | None:
@@ -214,6 +226,29 @@ def _push_once(
     report.runs, report.files, report.commit, report.pr_url = runs, files, commit.oid, commit.pr_url
 
 
+T = TypeVar("T")
+
+
+def fetch_all(fetch: Callable[[str], T], paths: list[str], workers: int | None = None) -> list[T]:
+    """``fetch`` every path on a small thread pool; results in the order of ``paths``.
+
+    Downloads are I/O-bound (one HEAD and one GET each), so a few threads hide the round trips. The
+    first download that fails cancels those not yet started and is raised, so a pull either has every
+    new shard in hand before it validates and ingests, or is retried as a whole.
+    """
+    workers = max(1, min(workers or DOWNLOAD_WORKERS, len(paths)))
+    if workers == 1:
+        return [fetch(path) for path in paths]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="emergebench-pull") as pool:
+        futures = [pool.submit(fetch, path) for path in paths]
+        try:
+            return [future.result() for future in futures]
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+
+
 @dataclass
 class PullReport:
     head: str | None = None
@@ -270,16 +305,24 @@ def _pull_once(store: Store, api: HfApi, repo: str, rev: str, token: str | None)
         if getattr(e, "blob_id", None) and e.path.endswith(".parquet") and seen.get(e.path) != e.blob_id
     ]
     with tempfile.TemporaryDirectory(prefix="emergebench-pull-") as tmp:
-        shards = []
-        for path, _oid in new:
+
+        def fetch(path: str) -> Shard | ShardError:
+            """Download and validate one shard (in a worker thread); the store is not touched."""
             local = hf_hub_download(
                 repo, path, repo_type=REPO_TYPE, revision=info.sha, endpoint=api.endpoint, token=token, local_dir=tmp
             )
-            report.downloaded.append(path)
             try:
-                shards.append(read_shard(Path(local), label=f"{repo}:{path}"))
+                return read_shard(Path(local), label=f"{repo}:{path}")
             except ShardError as exc:
-                report.rejected[path] = str(exc)
+                return exc
+
+        shards = []
+        for (path, _oid), outcome in zip(new, fetch_all(fetch, [p for p, _ in new]), strict=True):
+            report.downloaded.append(path)
+            if isinstance(outcome, ShardError):
+                report.rejected[path] = str(outcome)
+            else:
+                shards.append(outcome)
         oids = dict(new)
         runs, problems = bundle(shards)
         for label, problem in problems.items():
