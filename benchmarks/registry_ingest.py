@@ -70,22 +70,28 @@ def main() -> None:
         result = make_run(run_dir, args.rows)
         size = (run_dir / "journal.jsonl").stat().st_size
         print(f"journal: {args.rows} lines, {size / 1e6:.0f} MB, generated in {time.perf_counter() - t0:.1f} s")
-        times, cpus = [], []
+        times, cpus, closes = [], [], []
         for rep in range(args.reps):
             store = Store(Path(tmp) / f"registry-{rep}.duckdb")
             with store.writer() as con:
                 t0, c0 = time.perf_counter(), _cpu()
-                report = ingest_run_dir(con, run_dir, result)
+                report = ingest_run_dir(con, run_dir, result)  # committed: durable from here on
                 times.append(time.perf_counter() - t0)
                 cpus.append(_cpu() - c0)
+                t1 = time.perf_counter()
+            closes.append(time.perf_counter() - t1)  # closing the writer checkpoints the store
+            with store.reader() as con:
                 n = con.sql("SELECT count(*) FROM samples").fetchall()[0][0]
                 assert report.samples == n == args.rows, (report.samples, n)
-            print(f"rep {rep}: {times[-1]:.2f} s ({args.rows / times[-1]:,.0f} sample rows/s), CPU {cpus[-1]:.2f} s")
+            print(
+                f"rep {rep}: {times[-1]:.2f} s ({args.rows / times[-1]:,.0f} sample rows/s), CPU {cpus[-1]:.2f} s; "
+                f"then closing the store {closes[-1]:.2f} s"
+            )
         med = statistics.median(times)
         print(
             f"median of {args.reps}: {med:.2f} s = {args.rows / med:,.0f} sample rows/s "
             f"(plus {2 * args.rows:,} score rows and {args.rows:,} model-call rows); "
-            f"median CPU {statistics.median(cpus):.2f} s; "
+            f"median CPU {statistics.median(cpus):.2f} s, close {statistics.median(closes):.2f} s; "
             f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
         )
 
