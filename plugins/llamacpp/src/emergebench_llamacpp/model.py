@@ -13,11 +13,10 @@ from emergebench import (
     ModelError,
     ModelInfo,
     ModelOutput,
-    TokenLogprob,
     TransientModelError,
-    Usage,
     UsageError,
 )
+from emergebench.chat_format import chat_request, parse_chat_response
 from emergebench.records import content_hash
 from emergebench.runner import validate_args
 
@@ -52,52 +51,20 @@ def resolve_file(name: str, options: LlamaCppOptions) -> tuple[Path, dict[str, A
 
 
 def build_request(messages: list[Message], config: GenerateConfig, default_max_tokens: int) -> dict[str, Any]:
-    """An OpenAI-style request for llama.cpp's chat handler."""
-    request: dict[str, Any] = {
-        "messages": [m.model_dump() for m in messages],
-        "max_tokens": config.max_tokens if config.max_tokens is not None else default_max_tokens,
-    }
-    for field in ("temperature", "top_p", "stop", "seed"):
-        value = getattr(config, field)
-        if value is not None:
-            request[field] = value
-    if config.logprobs or config.top_logprobs:
-        request["logprobs"] = True
-        if config.top_logprobs:
-            request["top_logprobs"] = config.top_logprobs
-    if config.response_format is not None:
-        request["response_format"] = config.response_format
-    return request
+    """An OpenAI-style request for llama.cpp's chat handler, capped at ``default_max_tokens``."""
+    return chat_request(messages, config, max_tokens=default_max_tokens)
 
 
 def parse_response(response: dict[str, Any], path: str) -> ModelOutput:
     error = response.get("error")
     if error is not None:
         raise _error(error, path)
-    choices = response.get("choices") or []
-    if not choices:
-        raise ModelError(f"llama.cpp returned no choices for {path!r}: {str(response)[:300]}")
-    choice = choices[0]
-    usage = response.get("usage") or {}
-    content = (choice.get("logprobs") or {}).get("content")
-    logprobs = (
-        [
-            TokenLogprob(
-                token=item["token"],
-                logprob=item["logprob"],
-                top={t["token"]: t["logprob"] for t in item["top_logprobs"]} if item.get("top_logprobs") else None,
-            )
-            for item in content
-        ]
-        if content
-        else None
-    )
-    return ModelOutput(
-        text=(choice.get("message") or {}).get("content") or "",
-        usage=Usage(input_tokens=usage.get("prompt_tokens", 0), output_tokens=usage.get("completion_tokens", 0)),
-        finish_reason=choice.get("finish_reason"),
-        logprobs=logprobs,
-    )
+    try:
+        return parse_chat_response(response)
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise ModelError(
+            f"llama.cpp returned an unexpected response for {path!r} ({exc}): {str(response)[:300]}"
+        ) from exc
 
 
 def _error(error: Any, path: str) -> ModelError:
