@@ -98,7 +98,7 @@ def test_score_names_mixed_missing_odd_and_a_line_over_16_mib(reg_run, reg_store
     result = reg_run()
     run_dir = reg_home / "runs" / result.run_id
     rows = {
-        "s1": {"correct": 1.0, "it's": 0.5, "a/b~c": 2.0},
+        "s1": {"correct": 1.0, "it's": 0.5, "a/b~c": 2.0, 'q"\\x': 3.0},
         "s2": {"correct": 0.0},
         "s3": {},
         "s4": {"it's": None},  # a NaN score is journaled as null
@@ -114,6 +114,7 @@ def test_score_names_mixed_missing_odd_and_a_line_over_16_mib(reg_run, reg_store
         ("s1", "a/b~c", 2.0),
         ("s1", "correct", 1.0),
         ("s1", "it's", 0.5),
+        ("s1", 'q"\\x', 3.0),
         ("s2", "correct", 0.0),
         ("s4", "it's", None),
     ]
