@@ -1,5 +1,4 @@
 import pytest
-
 from emergebench import GenerateConfig, Message, ModelError
 from emergebench.chat_format import chat_request, parse_chat_response
 

@@ -244,6 +244,7 @@ class Runner:
         if not (run_dir / SPEC_FILE).exists():
             write_json_atomic(run_dir / SPEC_FILE, spec.model_dump_json(indent=2))
         done = {r.key: r for r in iter_journal(journal.path)}
+        self._results = list(done.values())  # grows as samples finish: metrics need no journal re-read
         jobs = [(s, e) for e in range(spec.epochs) for s in samples if (s.id, e) not in done]
 
         # --no-cache skips reading; answers are still written so later runs can reuse them.
@@ -309,6 +310,7 @@ class Runner:
             for sample, epoch in queue:
                 result = await self._solve_one(task, sample, epoch, grader, subject, grader_model, services)
                 journal.append(result)
+                self._results.append(result)
                 progress.advance(failed=result.error is not None)
                 if self.on_progress is not None:
                     self.on_progress(result)
@@ -371,7 +373,7 @@ class Runner:
         )
 
     def _finish(self, result: RunResult, task: Task, journal: Journal, status: str, services: RunServices) -> RunResult:
-        results = list(iter_journal(journal.path))
+        results = self._results
         errors = Counter(r.error_type or "Error" for r in results if r.error is not None)
         try:
             metrics = task.metrics(results)
