@@ -1,7 +1,7 @@
 """One pooled aiohttp session per model and event loop, posting JSON and returning raw replies.
 
 The official ``openai`` client spent ~0.8 ms of CPU per call (this path: ~0.2 ms) on its httpx
-request, auth and response models (docs/benchmarks-providers.md); a chat call needs none of that, so we
+request, auth and response models (docs/benchmarks.md); a chat call needs none of that, so we
 post the bytes ourselves and leave status handling to :mod:`.errors`.
 """
 
