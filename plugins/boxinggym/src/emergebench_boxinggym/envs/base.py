@@ -193,6 +193,34 @@ class Goal(ABC):
         return self.goal_text(include_prior)
 
 
+class BernoulliEnvironment(Environment):
+    """A world whose outcome is 1 with probability ``prob_one(theta, design)``, else 0."""
+
+    @abstractmethod
+    def prob_one(self, theta: Params, design: Any) -> np.ndarray:
+        """P(outcome = 1) for each parameter draw, shape (n,)."""
+
+    def simulate(self, theta: Params, design: Any, rng: np.random.Generator) -> np.ndarray:
+        p = self.prob_one(theta, design)
+        return (rng.random(len(p)) < p).astype(int)
+
+    def log_lik_matrix(self, theta: Params, design: Any, ys: np.ndarray) -> np.ndarray:
+        return bernoulli_log_lik(self.prob_one(theta, design), ys)
+
+
+class BinaryGoal(Goal):
+    """A goal whose answer is a 0/1 label, scored 0 when right and 1 when wrong."""
+
+    def answer_format(self) -> str:
+        return "0 or 1"
+
+    def parse(self, text: str) -> Any | None:
+        return parse_binary(text, self.mode)
+
+    def item_error(self, prediction: Any, truth: Any) -> float:
+        return float(int(prediction) != int(truth))
+
+
 # -- helpers shared by the environments ----------------------------------------------------------
 def bernoulli_log_lik(p: np.ndarray, ys: np.ndarray) -> np.ndarray:
     """(len(ys), n) matrix of Bernoulli log-probabilities for probabilities p of shape (n,)."""

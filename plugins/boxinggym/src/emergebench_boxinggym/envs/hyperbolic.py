@@ -9,14 +9,13 @@ import numpy as np
 from scipy.stats import norm
 
 from .base import (
+    BernoulliEnvironment,
+    BinaryGoal,
     DesignError,
-    Environment,
     EvalPoint,
     Goal,
     Params,
-    bernoulli_log_lik,
     numbers,
-    parse_binary,
     parse_float,
 )
 
@@ -33,7 +32,7 @@ def choice_prob(theta: Params, design: Any) -> np.ndarray:
     return EPSILON + (1 - 2 * EPSILON) * norm.cdf((v_delayed - ir) / theta["alpha"])
 
 
-class HyperbolicDiscounting(Environment):
+class HyperbolicDiscounting(BernoulliEnvironment):
     key = "hyperbolic_discounting"
     title = "Hyperbolic temporal discounting"
     outcome = "binary"
@@ -46,12 +45,6 @@ class HyperbolicDiscounting(Environment):
 
     def prob_one(self, theta: Params, design: Any) -> np.ndarray:
         return choice_prob(theta, design)
-
-    def simulate(self, theta: Params, design: Any, rng: np.random.Generator) -> np.ndarray:
-        return (rng.random(len(theta["log_k"])) < self.prob_one(theta, design)).astype(int)
-
-    def log_lik_matrix(self, theta: Params, design: Any, ys: np.ndarray) -> np.ndarray:
-        return bernoulli_log_lik(self.prob_one(theta, design), ys)
 
     def validate(self, text: str) -> Any:
         values = numbers(text)
@@ -91,7 +84,7 @@ class HyperbolicDiscounting(Environment):
         )
 
 
-class ChoiceGoal(Goal):
+class ChoiceGoal(BinaryGoal):
     name = "direct"
     kind = "class"
     paper_norm = (0.5, 0.4693)
@@ -123,17 +116,8 @@ class ChoiceGoal(Goal):
             return "Your goal is to be able to predict the choice a person makes for a given iR, dR and D."
         return "Your goal is to be able to predict the binary response for any tuple of three integers."
 
-    def answer_format(self) -> str:
-        return "0 or 1"
-
-    def parse(self, text: str) -> Any | None:
-        return parse_binary(text, self.mode)
-
     def baseline_prediction(self, query: Any, prior: Params, rng: np.random.Generator) -> Any:
         return int(np.mean(choice_prob(prior, query)) >= 0.5)
-
-    def item_error(self, prediction: Any, truth: Any) -> float:
-        return float(int(prediction) != int(truth))
 
 
 class DiscountGoal(Goal):

@@ -8,12 +8,11 @@ from typing import Any
 import numpy as np
 
 from .base import (
+    BernoulliEnvironment,
+    BinaryGoal,
     DesignError,
-    Environment,
     EvalPoint,
-    Goal,
     Params,
-    bernoulli_log_lik,
     numbers,
     parse_binary,
     sigmoid,
@@ -28,7 +27,7 @@ def correct_prob(theta: Params, design: Any) -> np.ndarray:
     return sigmoid(theta["discrimination"][:, q] * (theta["ability"][:, s] - theta["difficulty"][:, q]))
 
 
-class ItemResponse(Environment):
+class ItemResponse(BernoulliEnvironment):
     key = "irt"
     title = "Item response theory"
     outcome = "binary"
@@ -51,12 +50,6 @@ class ItemResponse(Environment):
 
     def prob_one(self, theta: Params, design: Any) -> np.ndarray:
         return correct_prob(theta, design)
-
-    def simulate(self, theta: Params, design: Any, rng: np.random.Generator) -> np.ndarray:
-        return (rng.random(len(theta["ability"])) < self.prob_one(theta, design)).astype(int)
-
-    def log_lik_matrix(self, theta: Params, design: Any, ys: np.ndarray) -> np.ndarray:
-        return bernoulli_log_lik(self.prob_one(theta, design), ys)
 
     def validate(self, text: str) -> Any:
         values = numbers(text)
@@ -101,7 +94,7 @@ class ItemResponse(Environment):
         )
 
 
-class CorrectnessGoal(Goal):
+class CorrectnessGoal(BinaryGoal):
     name = "direct"
     kind = "class"
     paper_norm = (0.5, 0.5)
@@ -134,9 +127,6 @@ class CorrectnessGoal(Goal):
             return "Your goal is to be able to predict whether a student will answer a question correctly."
         return "Your goal is to be able to predict the boolean output for any pair of integers."
 
-    def answer_format(self) -> str:
-        return "0 or 1"
-
     def parse(self, text: str) -> Any | None:
         if self.mode == "paper":  # the last integer in the answer
             values = [int(v) for v in numbers(text) if v == int(v)]
@@ -145,9 +135,6 @@ class CorrectnessGoal(Goal):
 
     def baseline_prediction(self, query: Any, prior: Params, rng: np.random.Generator) -> Any:
         return int(np.mean(correct_prob(prior, query)) >= 0.5)
-
-    def item_error(self, prediction: Any, truth: Any) -> float:
-        return float(int(prediction) != int(truth))
 
 
 ItemResponse.goals = {"direct": CorrectnessGoal}

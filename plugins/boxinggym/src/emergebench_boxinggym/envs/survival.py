@@ -8,14 +8,12 @@ from typing import Any
 import numpy as np
 
 from .base import (
+    BernoulliEnvironment,
+    BinaryGoal,
     DesignError,
-    Environment,
     EvalPoint,
-    Goal,
     Params,
-    bernoulli_log_lik,
     numbers,
-    parse_binary,
     sigmoid,
 )
 
@@ -28,7 +26,7 @@ def death_prob(theta: Params, time: float | np.ndarray, metastasized: int | np.n
     return sigmoid(time * np.exp(theta["beta"] * metastasized) * theta["lambda0"])
 
 
-class SurvivalAnalysis(Environment):
+class SurvivalAnalysis(BernoulliEnvironment):
     key = "survival"
     title = "Survival analysis (mastectomy)"
     outcome = "binary"
@@ -51,12 +49,6 @@ class SurvivalAnalysis(Environment):
 
     def prob_one(self, theta: Params, design: Any) -> np.ndarray:
         return death_prob(theta, self.times[design], self.metastasized[design])
-
-    def simulate(self, theta: Params, design: Any, rng: np.random.Generator) -> np.ndarray:
-        return (rng.random(len(theta["beta"])) < self.prob_one(theta, design)).astype(int)
-
-    def log_lik_matrix(self, theta: Params, design: Any, ys: np.ndarray) -> np.ndarray:
-        return bernoulli_log_lik(self.prob_one(theta, design), ys)
 
     def paper_log_lik_matrix(self, theta: Params, design: Any, ys: np.ndarray) -> np.ndarray:
         p = self.prob_one(theta, design)[None, :]
@@ -103,7 +95,7 @@ class SurvivalAnalysis(Environment):
         return f"Make an observation by giving one id from 0 to {N_PATIENTS - 1}, e.g. <observe>12</observe>."
 
 
-class SurvivalGoal(Goal):
+class SurvivalGoal(BinaryGoal):
     name = "direct"
     kind = "class"
     paper_norm = (0.2604, 0.4389)
@@ -133,17 +125,8 @@ class SurvivalGoal(Goal):
             return "Your goal is to be able to predict whether a patient is alive or dead given their time and status."
         return "Your goal is to be able to predict the binary response for any tuple of values."
 
-    def answer_format(self) -> str:
-        return "0 or 1"
-
-    def parse(self, text: str) -> Any | None:
-        return parse_binary(text, self.mode)
-
     def baseline_prediction(self, query: Any, prior: Params, rng: np.random.Generator) -> Any:
         return int(np.mean(death_prob(prior, query[0], query[1])) >= 0.5)
-
-    def item_error(self, prediction: Any, truth: Any) -> float:
-        return float(int(prediction) != int(truth))
 
 
 SurvivalAnalysis.goals = {"direct": SurvivalGoal}
