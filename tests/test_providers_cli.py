@@ -37,18 +37,11 @@ def run_record(home: Path) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def llama_server_url() -> Iterator[str]:
-    xllamacpp = pytest.importorskip("xllamacpp")
-    from emergebench_llamacpp.files import bundled_smollm2
+    pytest.importorskip("xllamacpp")
+    from emergebench_llamacpp.serve import serve_http
 
-    params = xllamacpp.CommonParams()
-    params.model.path = str(bundled_smollm2())
-    params.n_ctx = 1024
-    params.n_parallel = 2
-    params.cpuparams.n_threads = 2
-    params.verbosity = -1
-    server = xllamacpp.Server(params)
-    yield server.listening_address.rstrip("/") + "/v1"
-    del server
+    with serve_http(n_ctx=1024) as url:
+        yield url
 
 
 def test_cli_run_through_openai_provider(tmp_path: Path, llama_server_url: str) -> None:

