@@ -290,7 +290,63 @@ def _check_repo(repo: str) -> None:
         raise UsageError(f"--repo {repo!r} is not a dataset repo id: write it as ORG/NAME")
 
 
+@click.command("compare")
+@click.argument("run_a")
+@click.argument("run_b")
+@click.option("--task", "-t", default=None, help="Read RUN_A and RUN_B as model ids: their latest runs of this task.")
+@click.option("--metric", default=None, help="Per-sample score to compare (default: the task's main metric).")
+@format_option
+@registry_option
+@scan_option
+@guarded
+def compare_command(
+    run_a: str, run_b: str, task: str | None, metric: str | None, fmt: str, registry_path: str | None, no_scan: bool
+) -> None:
+    """Paired comparison of two runs of one task version: mean per-sample difference (B - A) with its
+    standard error, 95% CI and a two-sided p-value, over the samples both runs finished.
+
+    \b
+    Examples:
+        emergebench compare 3f2a91 7c0d44
+        emergebench compare openai/gpt-4o-mini llamacpp/smollm2-135m --task mars/event
+    """
+    from .compare import compare_runs
+
+    c = compare_runs(_store(registry_path, no_scan), run_a, run_b, task, metric)
+    ci = c.ci
+    columns = [
+        "task",
+        "metric",
+        "n_paired",
+        "A",
+        "mean_A",
+        "B",
+        "mean_B",
+        "diff_B_minus_A",
+        "stderr",
+        "ci95",
+        "p_value",
+    ]
+    row = (
+        f"{c.task}@{c.task_version}",
+        c.metric,
+        c.n_paired,
+        f"{c.model_a} ({c.run_a})",
+        round(c.mean_a, 4),
+        f"{c.model_b} ({c.run_b})",
+        round(c.mean_b, 4),
+        round(c.diff, 4),
+        None if c.stderr is None else round(c.stderr, 4),
+        None if ci is None else f"[{ci[0]:.4f}, {ci[1]:.4f}]",
+        None if c.p_value is None else round(c.p_value, 4),
+    )
+    click.echo(render(columns, [row], fmt))
+    if c.only_a or c.only_b:
+        click.echo(f"Note: {c.only_a} sample(s) only in A and {c.only_b} only in B were left out.", err=True)
+
+
 COMMANDS = [
+    compare_command,
     sql_command,
     leaderboard_command,
     runs_command,
