@@ -129,3 +129,32 @@ def test_score_names_differing_only_in_case_are_kept_apart(reg_run, reg_store: S
     ingest_paths(reg_store, [run_dir])
     got = run_sql(reg_store, "SELECT name, sum(value), count(*) FROM scores GROUP BY name ORDER BY name").rows
     assert got == [("ACC", -3.0, 3), ("acc", 3.0, 3)]
+
+
+def test_call_counts_and_indexes_with_no_missing_and_several_calls(reg_run, reg_store: Store, reg_home: Path) -> None:
+    result = reg_run()
+    run_dir = reg_home / "runs" / result.run_id
+
+    def line(sample_id: str, calls: object, answer: str = "a") -> str:
+        row = json.loads(_journal_line(result.run_id, sample_id, {"correct": 1.0}, answer))
+        if calls != "absent":
+            row["calls"] = calls
+        return json.dumps(row)
+
+    def call(output: str) -> dict:
+        return {"model": "scripted/constant", "messages": [{"role": "user", "content": "q"}], "output": output}
+
+    lines = [
+        line("none", []),
+        line("null", None),
+        line("absent", "absent"),
+        line("two", [call("first"), call("second")]),
+        line("one", [call("only")]),
+        line("one", [call("later copy"), call("later copy")], answer="later"),  # a duplicate: first copy wins
+    ]
+    (run_dir / "journal.jsonl").write_text("\n".join(lines) + "\n")
+    ingest_paths(reg_store, [run_dir])
+    samples = run_sql(reg_store, "SELECT sample_id, n_calls, answer FROM samples ORDER BY sample_id").rows
+    assert samples == [("absent", 0, "a"), ("none", 0, "a"), ("null", 0, "a"), ("one", 1, "a"), ("two", 2, "a")]
+    calls = run_sql(reg_store, "SELECT sample_id, call_index, output, role FROM model_calls ORDER BY ALL").rows
+    assert calls == [("one", 0, "only", "subject"), ("two", 0, "first", "subject"), ("two", 1, "second", "subject")]
