@@ -69,9 +69,19 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as home:
             env = {**os.environ, "EMERGEBENCH_HOME": home, "EMERGEBENCH_LOAD_PLUGINS": ""}
             out = subprocess.run(
-                [sys.executable, __file__, "--child", "--samples", str(args.samples), "--concurrency",
-                 str(args.concurrency)],
-                env=env, capture_output=True, text=True, check=True,
+                [
+                    sys.executable,
+                    __file__,
+                    "--child",
+                    "--samples",
+                    str(args.samples),
+                    "--concurrency",
+                    str(args.concurrency),
+                ],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
             )
             rows.append(json.loads(out.stdout))
     rates = [args.samples / r["seconds"] for r in rows]
