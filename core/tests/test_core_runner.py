@@ -151,6 +151,7 @@ def test_unfinished_run_is_resumed_by_rerunning_the_same_spec(manager, options):
     (run_dir / "journal.jsonl").write_bytes(b"".join(lines[:7]) + lines[7][:40])
     data = json.loads((run_dir / "run.json").read_text())
     data["status"] = "running"
+    data["pid"] = 2**22 + 12345  # the killed writer is gone
     (run_dir / "run.json").write_text(json.dumps(data))
     options.use_cache = False
     model.calls = 0
@@ -266,3 +267,21 @@ def test_generation_config_layers_task_default_then_call_then_user(manager, opti
     (sample,) = iter_journal(options.runs_dir / result.run_id / "journal.jsonl")
     config = sample.calls[0].config
     assert (config.temperature, config.max_tokens, config.top_p) == (0.3, 7, 0.9)
+
+
+def test_a_run_another_live_process_is_writing_is_not_resumed(manager, options):
+    import json
+
+    spec = build_spec("core-test/add", "scripted/echo", task_args={"n": 2}, manager=manager)
+    first = run_sync(spec, options, manager)
+    run_json = options.runs_dir / first.run_id / "run.json"
+    data = json.loads(run_json.read_text())
+    data["status"] = "running"  # as if this (live) process were still writing it
+    run_json.write_text(json.dumps(data))
+    second = run_sync(spec, options, manager)
+    assert second.run_id != first.run_id
+    data["pid"] = 2**22 + 12345  # a dead writer: the run is resumable again
+    run_json.write_text(json.dumps(data))
+    options.fresh = False
+    third = run_sync(spec, options, manager)
+    assert third.run_id == first.run_id

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -92,16 +92,19 @@ def read_result(run_dir: Path) -> RunResult | None:
         return None
 
 
-def find_resumable(runs_dir: Path, spec_id: str) -> Path | None:
-    """The newest run of this spec that did not complete, if any."""
+def find_resumable(
+    runs_dir: Path, spec_id: str, in_use: Callable[[RunResult], bool] = lambda result: False
+) -> Path | None:
+    """The newest run of this spec that did not complete and that no live process is writing."""
     if not runs_dir.exists():
         return None
     candidates = sorted((p for p in runs_dir.iterdir() if p.name.startswith(spec_id)), reverse=True)
     for run_dir in candidates:
         result = read_result(run_dir)
-        if result is None or result.status != "complete":
-            if (run_dir / SPEC_FILE).exists():
-                return run_dir
+        if result is not None and (result.status == "complete" or in_use(result)):
+            continue
+        if (run_dir / SPEC_FILE).exists():
+            return run_dir
     return None
 
 

@@ -193,7 +193,7 @@ class Runner:
     def _run_dir(self, runs_dir: Path) -> tuple[str, Path, bool]:
         spec_id = self.spec.spec_id
         if not self.options.fresh:
-            found = find_resumable(runs_dir, spec_id)
+            found = find_resumable(runs_dir, spec_id, in_use=run_is_alive)
             if found is not None:
                 return found.name, found, True
         if self.options.resume:
