@@ -37,3 +37,15 @@ def test_mean_metrics_skip_errored_samples():
     ]
     (m,) = mean_metrics(rs)
     assert (m.name, m.value, m.n) == ("acc", 0.5, 2)
+
+
+def test_progress_shows_live_model_call_counts():
+    from emergebench.context import CallStats
+    from emergebench.progress import CallsColumn
+
+    stats = CallStats(calls=1234, cached=5)
+    column = CallsColumn(stats)
+    assert column.render(None).plain == "1,239 calls"
+    stats.calls += 1
+    assert column.render(None).plain == "1,240 calls"
+    assert CallsColumn(CallStats()).render(None).plain == ""

@@ -272,7 +272,12 @@ class Runner:
         )
         write_json_atomic(run_dir / RESULT_FILE, result.model_dump_json(indent=2))
         progress = RunProgress(
-            total=result.n_expected, done=len(done), enabled=options.progress, label=spec.task, resuming=resuming
+            total=result.n_expected,
+            done=len(done),
+            enabled=options.progress,
+            label=spec.task,
+            resuming=resuming,
+            stats=services.stats,
         )
         status = "complete"
         try:
