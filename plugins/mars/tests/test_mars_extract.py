@@ -98,5 +98,6 @@ def test_extract_mode_dispatch_and_unknown_mode() -> None:
 def test_methods_are_recorded() -> None:
     assert extract_robust('{"answer": "no"}').method == "json"
     assert extract_robust("The answer is no").method == "explicit"
-    assert extract_robust("No, never.").method == "first"
+    assert extract_robust("No, never.").method == "bare"
+    assert extract_robust("This is not plausible.").method == "statement"
     assert extract_robust("").method == "failed-empty"

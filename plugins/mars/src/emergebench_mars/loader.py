@@ -16,7 +16,10 @@ from typing import Any
 
 from emergebench import UsageError
 
+from .changed_event import BUILD_ROLES, describe, substitute
 from .schema import TaskSchema
+
+BUILT = "built"  # the value ``resolve_columns`` gives a role it will build instead of read
 
 TRUE_WORDS = {"1", "true", "yes", "plausible", "reality"}
 FALSE_WORDS = {"0", "false", "no", "metaphysical", "implausible"}
@@ -41,8 +44,10 @@ class MarsRow:
 class SplitData:
     rows: list[MarsRow]
     files: dict[str, str]  # path -> sha256
-    columns: dict[str, str]  # role -> column used
+    columns: dict[str, str]  # role -> column used ("built" for an event made from its components)
     skipped_blank: int = 0
+    built_from: str | None = None  # how the changed event was built, when it was
+    skipped_unbuildable: int = 0  # rows whose component does not occur in their original event
 
 
 def sha256_file(path: Path) -> str:
@@ -78,11 +83,25 @@ def resolve_columns(schema: TaskSchema, header: list[str], overrides: Mapping[st
         column = next((c for c in role.candidates if c in header and c not in taken), None)
         if column is not None:
             chosen[role.name] = column
-        elif role.required:
+        elif role.required and not role.buildable:
             raise DataFormatError(
                 f"{path}: the MARS {schema.key} task needs a {role.name!r} column "
                 f"(looked for {', '.join(role.candidates)}) but the file has: {found}. "
                 f'If this release names it differently, map it with -T columns=\'{{"{role.name}": "COLUMN"}}\'.'
+            )
+    for role in schema.roles:
+        if role.buildable and role.name not in chosen:
+            if all(name in chosen for name in BUILD_ROLES):
+                chosen[role.name] = BUILT
+                continue
+            missing = [name for name in BUILD_ROLES if name not in chosen]
+            raise DataFormatError(
+                f"{path}: the MARS {schema.key} task needs the changed event, either in a column named "
+                f"{' / '.join(role.candidates)} or built from the original event and its substituted component "
+                f"(columns {', '.join(BUILD_ROLES)}; missing here: {', '.join(missing)}). The file has: {found}. "
+                "A plain 'event' column holds the original, unchanged event and is never used in its place. "
+                f'Map the changed event with -T columns=\'{{"{role.name}": "COLUMN"}}\', or the components with '
+                f'-T columns=\'{{"component_original": "COLUMN", "component_substitution": "COLUMN"}}\'.'
             )
     return chosen
 
@@ -172,13 +191,19 @@ def _load_file(path: Path, schema: TaskSchema, split: str, overrides: Mapping[st
     if data.columns and columns != data.columns:
         raise DataFormatError(f"{path}: columns {columns} differ from the other shards' {data.columns}")
     data.columns = columns
+    built = [role for role, col in columns.items() if col == BUILT]
+    if built:
+        data.built_from = describe(columns)
     label_column = columns["label"]
-    text_roles = [(role, col) for role, col in columns.items() if role != "label"]
+    text_roles = [(role, col) for role, col in columns.items() if role != "label" and col != BUILT]
     required = [r.name for r in schema.roles if r.required and r.name != "label"]
     group_columns = [c for c in schema.group_columns if c in header]
     try:
         for line, record in enumerate(records, start=2):  # 1-based line numbers, after the header
             texts = {role: _text(record.get(col)) for role, col in text_roles}
+            if built and not _build(texts, built):
+                data.skipped_unbuildable += 1
+                continue
             if any(not texts[name] for name in required):
                 data.skipped_blank += 1
                 continue
@@ -186,7 +211,7 @@ def _load_file(path: Path, schema: TaskSchema, split: str, overrides: Mapping[st
             groups = {c: _text(record.get(c)) for c in group_columns if _text(record.get(c))}
             data.rows.append(
                 MarsRow(
-                    id=f"{split}-{len(data.rows) + data.skipped_blank:06d}",
+                    id=f"{split}-{len(data.rows) + data.skipped_blank + data.skipped_unbuildable:06d}",
                     split=split,
                     fields={k: v for k, v in texts.items() if v},
                     label=label,
@@ -196,6 +221,23 @@ def _load_file(path: Path, schema: TaskSchema, split: str, overrides: Mapping[st
     except (UnicodeDecodeError, csv.Error) as exc:
         raise DataFormatError(f"{path}: cannot be read as CSV: {exc}") from exc
     data.files[str(path)] = sha256_file(path)
+
+
+def _build(texts: dict[str, str], roles: list[str]) -> bool:
+    """Fill the built roles from the components; False when the component is not in the event.
+
+    A blank component leaves the role blank, so the row is counted as a blank one.
+    """
+    parts = [texts.get(name, "") for name in BUILD_ROLES]
+    for role in roles:
+        if not all(parts):
+            texts[role] = ""
+            continue
+        changed = substitute(*parts)
+        if changed is None:
+            return False
+        texts[role] = changed
+    return True
 
 
 def _text(value: Any) -> str:

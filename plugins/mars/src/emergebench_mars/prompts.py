@@ -64,6 +64,12 @@ def _shot_answer(label: int, style: str, shot_labels: str) -> str:
     return word.capitalize() if style == "open" else word
 
 
+def echo_texts(item: Item) -> list[str]:
+    """Every text of the prompt a reply may copy; the extractor removes them before reading the answer."""
+    fixed = [*CHAT_INTRO.values(), CHAT_YES, *CHAT_NO.values(), CHAT_ASK, *OPEN_INTRO.values(), OPEN_ASK]
+    return [*fixed, item.event, *([item.inference] if item.inference else [])]
+
+
 def render(
     item: Item,
     *,

@@ -28,6 +28,7 @@ class Role:
     name: str
     candidates: tuple[str, ...]
     required: bool = True
+    buildable: bool = False  # may be built from original_event + component_original/substitution
 
 
 @dataclass(frozen=True)
@@ -46,13 +47,23 @@ class TaskSchema:
 
 
 LABEL_ROLE = Role("label", ("label", "labels", "gold", "answer"))
+# The changed event is never read from the plain ``event`` column: in the curation files that column
+# holds the *original* event, and showing it would ask the model about the unchanged event.
+CHANGED_EVENT = ("event_replaced", "replaced_event", "modified_event", "changed_event")
+# A release may instead hold the original event plus the substituted component (curation step 4's
+# columns); the loader then builds the changed event from them (see ``changed_event.py``).
+COMPONENT_ROLES = (
+    Role("original_event", ("original_event", "event_original", "event"), required=False),
+    Role("component_original", ("component_original",), required=False),
+    Role("component_substitution", ("component_substitution",), required=False),
+)
 
 EVENT = TaskSchema(
     key="event",
     title="Metaphysical Event",
     roles=(
-        Role("event", ("event_replaced", "replaced_event", "modified_event", "changed_event", "event")),
-        Role("original_event", ("original_event", "event_original", "event"), required=False),
+        Role("event", CHANGED_EVENT, buildable=True),
+        *COMPONENT_ROLES,
         LABEL_ROLE,
     ),
     folder_aliases=("event", "me", "metaevent", "metaphysicalevent", "metaphysicaleventdiscrimination"),
@@ -63,8 +74,9 @@ INFERENCE = TaskSchema(
     key="inference",
     title="Metaphysical Inference",
     roles=(
-        Role("event", ("event_replaced", "replaced_event", "modified_event", "changed_event", "event")),
+        Role("event", CHANGED_EVENT, buildable=True),
         Role("inference", ("inference", "metaphysical_inference")),
+        *COMPONENT_ROLES,
         LABEL_ROLE,
     ),
     folder_aliases=(

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from .baselines import MAJORITY_KEY
 from .extract import extract
 from .loader import MarsRow
-from .prompts import Item, render
+from .prompts import Item, echo_texts, render
 from .sampling import REFERENCE_SUBSET_SIZE, reference_subset, stratified_subset
 from .schema import EVENT, INFERENCE, LABEL_WORDS, TRANSITION, TaskSchema
 from .scores import p_yes
@@ -154,6 +154,9 @@ class MarsTask(Task):
             facts[f"mars.{split}.columns"] = loaded.data.columns
             if loaded.data.skipped_blank:
                 facts[f"mars.{split}.skipped_blank_rows"] = loaded.data.skipped_blank
+            if loaded.data.built_from:
+                facts[f"mars.{split}.event_built_from"] = loaded.data.built_from
+                facts[f"mars.{split}.skipped_unbuildable_rows"] = loaded.data.skipped_unbuildable
         return facts
 
     # solving --------------------------------------------------------------------------------
@@ -189,8 +192,9 @@ class MarsTask(Task):
 
     async def solve(self, sample: Sample, ctx: SolveContext) -> SampleScore:
         a = self.args
+        item = self._item(sample.input)
         prompt = render(
-            self._item(sample.input),
+            item,
             style=a.prompt,
             shots=self._shots(sample, ctx),
             shot_labels=a.shot_labels,
@@ -198,7 +202,7 @@ class MarsTask(Task):
         )
         config, constrained, want_logprobs = self._config(ctx)
         output = await ctx.model.generate(prompt, config)
-        extraction = extract(output.text, a.extraction)
+        extraction = extract(output.text, a.extraction, echoes=echo_texts(item))
         prediction = extraction.label
         guessed = False
         if prediction is None and a.on_unparsed == "random":
