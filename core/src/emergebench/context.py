@@ -20,6 +20,7 @@ from .grader import Grader
 from .model import Model, ModelError, TransientModelError
 from .records import GenerateConfig, Message, ModelCall, ModelOutput, Sample, content_hash
 from .retry import RetryPolicy
+from .sweep.limits import endpoint_key
 
 current_context: contextvars.ContextVar[SolveContext | None] = contextvars.ContextVar(
     "emergebench_current_context", default=None
@@ -45,6 +46,11 @@ class RunServices:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     stats: CallStats = field(default_factory=CallStats)
     model_resolver: Callable[[str, dict[str, Any]], Model] | None = None
+    # Sweeps: a limit on calls in flight per endpoint shared with other processes (emergebench.sweep.limits),
+    # a spending limit (emergebench.budget) and the price table that turns usage into cost (emergebench.pricing).
+    endpoint_limiter: Any = None
+    budget: Any = None
+    prices: Any = None
 
 
 def sample_seed(run_seed: int, sample_id: str, epoch: int) -> int:
@@ -131,6 +137,9 @@ class ModelHandle:
                 stats.cached += 1
                 self._finish(record, hit, cached=True, latency=0.0, attempts=0)
                 return hit
+        budget = self.services.budget
+        if budget is not None:
+            budget.before_call(self.model.model_id)  # raises CostLimitReached: the run stops, resumable
         started = time.perf_counter()
         counter = [0]
         try:
@@ -177,10 +186,17 @@ class ModelHandle:
     async def _attempt(self, messages: list[Message], config: GenerateConfig) -> ModelOutput:
         timeout = self.services.retry.timeout_s
         async with self.services.call_slots:
-            try:
-                return await asyncio.wait_for(self.model.generate(messages, config), timeout)
-            except TimeoutError as exc:
-                raise TransientModelError(f"no answer within {timeout} s (timeout)") from exc
+            limiter = self.services.endpoint_limiter
+            if limiter is None:
+                return await self._timed(messages, config, timeout)
+            async with limiter.slot(endpoint_key(self.model)):
+                return await self._timed(messages, config, timeout)
+
+    async def _timed(self, messages: list[Message], config: GenerateConfig, timeout: float) -> ModelOutput:
+        try:
+            return await asyncio.wait_for(self.model.generate(messages, config), timeout)
+        except TimeoutError as exc:
+            raise TransientModelError(f"no answer within {timeout} s (timeout)") from exc
 
     def _finish(self, record: ModelCall, output: ModelOutput, *, cached: bool, latency: float, attempts: int) -> None:
         record.output = output.text
@@ -190,6 +206,10 @@ class ModelHandle:
         record.cached = cached
         record.latency_s = latency
         record.attempts = attempts
+        if not cached and self.services.prices is not None:
+            record.cost_usd = self.services.prices.cost(self.model.model_id, output.usage, batch=output.batched)
+            if self.services.budget is not None and record.cost_usd is not None:
+                self.services.budget.charge(self.model.model_id, record.cost_usd)
         self.services.stats.input_tokens += output.usage.input_tokens
         self.services.stats.output_tokens += output.usage.output_tokens
         self.records.append(record)

@@ -23,7 +23,12 @@ from .task import Task
 GROUP = "emergebench"
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]*(/[a-z0-9][a-z0-9_.-]*)*$")
 PREFIX_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
-DEFAULT_PLUGINS = ("emergebench.builtin.scripted", "emergebench.builtin.graders", "emergebench.builtin.scaffold")
+DEFAULT_PLUGINS = (
+    "emergebench.builtin.scripted",
+    "emergebench.builtin.graders",
+    "emergebench.builtin.scaffold",
+    "emergebench.builtin.sweep",
+)
 
 
 @dataclass

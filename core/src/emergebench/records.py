@@ -86,6 +86,7 @@ class ModelOutput(Record):
     usage: Usage = Field(default_factory=Usage)
     finish_reason: str | None = None
     logprobs: list[TokenLogprob] | None = None
+    batched: bool | None = Field(default=None, description="answered through a provider's batch API (its prices)")
 
 
 class ModelInfo(Record):
@@ -118,6 +119,9 @@ class ModelCall(Record):
     cache_key: str | None = None
     salt: str | None = Field(default=None, description="the task's cache_salt: tells deliberate repeats apart")
     started_at: datetime = Field(default_factory=utcnow)
+    cost_usd: float | None = Field(
+        default=None, description="US dollars paid for this call; None when unpriced or replayed from the cache"
+    )
 
 
 class Sample(Record):
@@ -234,6 +238,8 @@ class RunResult(Record):
     cached_calls: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
+    cost_usd: float | None = Field(default=None, description="sum of the priced calls made (cache hits cost 0)")
+    stopped_by: str | None = Field(default=None, description="'cost_limit' when --cost-limit stopped the run")
     started_at: datetime
     finished_at: datetime | None = None
     pid: int | None = Field(

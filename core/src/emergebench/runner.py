@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from . import __version__, paths
+from .budget import CostLimitReached
 from .cache import CallCache
 from .context import RunServices, SolveContext, current_context
 from .errors import UsageError
@@ -55,6 +56,10 @@ class RunOptions:
     runs_dir: Path | None = None
     cache_path: Path | None = None
     secrets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Set by sweeps and --cost-limit (see RunServices): shared call limits, spending limit, price table.
+    endpoint_limiter: Any = None
+    budget: Any = None
+    prices: Any = None
 
 
 def split_secrets(
@@ -65,6 +70,12 @@ def split_secrets(
     public = {k: v for k, v in options.items() if k not in provider.secret_options}
     secret = {k: v for k, v in options.items() if k in provider.secret_options}
     return public, secret
+
+
+def run_cost(calls: list[Any]) -> float | None:
+    """Dollars paid for the calls that were priced; None when none was (unpriced models)."""
+    priced = [c.cost_usd for c in calls if c.cost_usd is not None]
+    return sum(priced) if priced else None
 
 
 def hostname_hash() -> str:
@@ -245,6 +256,8 @@ class Runner:
             write_json_atomic(run_dir / SPEC_FILE, spec.model_dump_json(indent=2))
         done = {r.key: r for r in iter_journal(journal.path)}
         self._results = list(done.values())  # grows as samples finish: metrics need no journal re-read
+        if options.budget is not None:  # a resumed run's earlier calls count against --cost-limit
+            options.budget.charge_prior(run_cost([c for r in self._results for c in r.calls]) or 0.0)
         jobs = [(s, e) for e in range(spec.epochs) for s in samples if (s.id, e) not in done]
 
         # --no-cache skips reading; answers are still written so later runs can reuse them.
@@ -255,6 +268,9 @@ class Runner:
             call_slots=asyncio.Semaphore(options.max_concurrency),
             retry=options.retry,
             model_resolver=lambda mid, opts: resolve_model(self.manager, mid, opts),
+            endpoint_limiter=options.endpoint_limiter,
+            budget=options.budget,
+            prices=options.prices,
         )
         started = utcnow()
         result = RunResult(
@@ -280,11 +296,15 @@ class Runner:
             stats=services.stats,
         )
         status = "complete"
+        self._stopped_by: str | None = None
         try:
             with progress:
                 await self._run_jobs(jobs, task, grader, subject, grader_model, services, journal, progress)
         except (asyncio.CancelledError, KeyboardInterrupt):
             status = "interrupted"
+            raise
+        except CostLimitReached:
+            status, self._stopped_by = "interrupted", "cost_limit"
             raise
         finally:
             journal.close()
@@ -399,6 +419,8 @@ class Runner:
                 "cached_calls": sum(1 for c in calls if c.cached),
                 "input_tokens": sum(c.usage.input_tokens for c in calls),
                 "output_tokens": sum(c.usage.output_tokens for c in calls),
+                "cost_usd": run_cost(calls),
+                "stopped_by": getattr(self, "_stopped_by", None),
                 "finished_at": utcnow(),
             }
         )

@@ -28,6 +28,8 @@ from typing import Any
 
 from emergebench.records import canonical_json
 
+from .fakebatch import BatchStore, Fate
+
 
 @dataclass
 class Reply:
@@ -105,9 +107,17 @@ class FakeOpenAIServer:
     """An OpenAI-compatible server on 127.0.0.1 in a background thread with its own event loop."""
 
     def __init__(
-        self, behaviour: Behaviour | None = None, *, latency_s: float = 0.0, host: str = "127.0.0.1", port: int = 0
+        self,
+        behaviour: Behaviour | None = None,
+        *,
+        latency_s: float = 0.0,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        batch_fate: Fate | None = None,
+        batch_latency_s: float = 0.0,
     ) -> None:
         self.behaviour = behaviour or (lambda request, attempt: Reply())
+        self.batch_store = BatchStore(self, batch_fate, batch_latency_s)
         self.latency_s = latency_s
         self.host = host
         self.port = port
@@ -115,6 +125,8 @@ class FakeOpenAIServer:
         self.requests = 0
         self.completed = 0
         self.max_open_connections = 0
+        self.in_flight = 0  # requests received and not yet answered (each waits out its delay)
+        self.max_in_flight = 0
         self.last_headers: dict[str, str] = {}  # of the latest chat request, names lower-cased
         self._connections: set[_Connection] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -180,6 +192,9 @@ class FakeOpenAIServer:
         """Status, extra headers, payload (JSON-able, raw bytes, or None to drop the connection)
         and delay for one request."""
         path = path.split("?", 1)[0]
+        batch_reply = self.batch_store.route(method, path, headers, body)
+        if batch_reply is not None:
+            return batch_reply
         if method == "GET" and path.endswith("/models"):
             return 200, {}, {"object": "list", "data": [{"id": "fake", "object": "model", "owned_by": "test"}]}, 0.0
         if method != "POST" or not path.endswith("/chat/completions"):
@@ -188,8 +203,12 @@ class FakeOpenAIServer:
             request = json.loads(body or b"{}")
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             return 400, {}, {"error": {"message": f"bad JSON: {exc}", "type": "invalid_request_error"}}, 0.0
-        self.requests += 1
         self.last_headers = headers
+        return self.chat(request)
+
+    def chat(self, request: dict[str, Any]) -> tuple[int, dict[str, str], Any, float]:
+        """One chat completion as ``behaviour`` decides it (direct calls and batch lines alike)."""
+        self.requests += 1
         key = prompt_key(request)
         self.attempts[key] += 1
         reply = self.behaviour(request, self.attempts[key])
@@ -221,6 +240,7 @@ class _Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         if self.pending is not None:
             self.pending.cancel()
+            self.server.in_flight -= 1
         self.server.closed(self)
 
     def abort(self) -> None:
@@ -247,6 +267,8 @@ class _Connection(asyncio.Protocol):
         close = headers.get("connection", "").lower() == "close"
         status, extra, payload, delay = self.server.route(method, path, headers, body)
         self.busy = True
+        self.server.in_flight += 1
+        self.server.max_in_flight = max(self.server.max_in_flight, self.server.in_flight)
         if delay > 0:
             self.pending = asyncio.get_running_loop().call_later(delay, self._respond, status, extra, payload, close)
         else:
@@ -255,6 +277,7 @@ class _Connection(asyncio.Protocol):
     def _respond(self, status: int, extra: dict[str, str], payload: Any, close: bool) -> None:
         self.pending = None
         self.busy = False
+        self.server.in_flight -= 1
         if self.transport is None or self.transport.is_closing():
             return
         if payload is None:

@@ -9,6 +9,7 @@ from emergebench import GenerateConfig, Message, Model, ModelInfo, ModelOutput, 
 from emergebench.records import content_hash
 from emergebench.runner import validate_args
 
+from .batch import BatchClient, BatchSettings
 from .errors import map_exception, map_status
 from .naming import guess_family, guess_parameters
 from .options import OpenAIOptions, public_endpoint, resolve_api_key, resolve_base_url
@@ -47,12 +48,24 @@ class OpenAIModel(Model):
         self._transport = ChatTransport(
             self.base_url, self._api_key, timeout=options.timeout, max_connections=options.max_connections
         )
+        self._batch = (
+            BatchClient(
+                self._transport,
+                self.endpoint,
+                name,
+                BatchSettings(size=options.batch_size, window_s=options.batch_window, poll_s=options.batch_poll),
+            )
+            if options.batch
+            else None
+        )
 
     def identity(self) -> str:
         # Endpoint (scheme, host, port, path) and model name decide the answers; the key never does.
         return content_hash({"provider": "openai", "endpoint": self.endpoint, "model": self.name})
 
     async def generate(self, messages: list[Message], config: GenerateConfig) -> ModelOutput:
+        if self._batch is not None:
+            return await self._batch.generate(build_request(self.name, messages, config))
         body = dumps(build_request(self.name, messages, config))
         try:
             reply = await self._transport.post("/chat/completions", body)

@@ -19,6 +19,10 @@ OPTIONS_HELP = {
     "parameters": "parameter count to record, e.g. 8e9 (default: guessed from the name)",
     "timeout": "seconds the HTTP client waits for one response (default 600)",
     "max_connections": "HTTP connection pool size (default 256); keep above --max-concurrency",
+    "batch": "true: send calls through the Batch API in waves (half price on OpenAI; raise --timeout)",
+    "batch_size": "batch mode: requests per wave at most (default 1000)",
+    "batch_window": "batch mode: seconds a wave waits for concurrent calls to join (default 0.5)",
+    "batch_poll": "batch mode: seconds between status checks of a batch (default 5)",
 }
 
 
@@ -31,6 +35,10 @@ class OpenAIOptions(BaseModel):
     parameters: float | None = Field(default=None, gt=0)
     timeout: float = Field(default=600.0, gt=0)
     max_connections: int = Field(default=256, ge=1, le=100_000)
+    batch: bool = False
+    batch_size: int = Field(default=1000, ge=1, le=50_000)
+    batch_window: float = Field(default=0.5, ge=0)
+    batch_poll: float = Field(default=5.0, gt=0)
 
 
 def resolve_base_url(options: OpenAIOptions) -> str:

@@ -115,9 +115,7 @@ class ChatTransport:
             cookie_jar=aiohttp.DummyCookieJar(),  # a stateless API: no cookie bookkeeping per call
         )
 
-    async def post(self, path: str, body: bytes) -> HttpReply:
-        """POST ``body`` to ``base_url + path`` and read the whole reply. Network failures and
-        timeouts propagate as aiohttp / asyncio exceptions for :func:`.errors.map_exception`."""
+    def _current_session(self) -> aiohttp.ClientSession:
         loop = asyncio.get_running_loop()
         session = self._session
         if session is None or self._loop is not loop or session.closed:
@@ -125,6 +123,26 @@ class ChatTransport:
                 session.detach()  # its loop has gone (asyncio.run per call): nothing left to close there
             session = self._session = self._new_session()
             self._loop = loop
+        return session
+
+    async def request(
+        self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+    ) -> HttpReply:
+        """Any other request under ``base_url`` (the batch API's files and batches)."""
+        import yarl
+
+        session = self._current_session()
+        proxy, proxy_auth = self._proxy
+        url = yarl.URL(self._base_url + path, encoded=False)
+        async with session.request(
+            method, url, data=body, headers=headers, proxy=proxy, proxy_auth=proxy_auth
+        ) as response:
+            return HttpReply(response.status, response.headers, await response.read())
+
+    async def post(self, path: str, body: bytes) -> HttpReply:
+        """POST ``body`` to ``base_url + path`` and read the whole reply. Network failures and
+        timeouts propagate as aiohttp / asyncio exceptions for :func:`.errors.map_exception`."""
+        session = self._current_session()
         url = self._urls.get(path)
         if url is None:
             import yarl
