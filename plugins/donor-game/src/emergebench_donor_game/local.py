@@ -13,7 +13,7 @@ from typing import Any
 from emergebench import Model, ModelHandle
 from emergebench.context import RunServices
 
-from .model_agents import ModelAgents
+from .model_agents import agents_for
 from .settings import DonorGameArgs, GameRules
 from .simulation import SimulationResult, simulate
 
@@ -23,18 +23,9 @@ async def simulate_with_model(model: Model, args: DonorGameArgs | None = None, *
     args = args or DonorGameArgs()
     services = RunServices(cache=None, read_cache=False, call_slots=asyncio.Semaphore(64))
     handle = ModelHandle(model, role="subject", services=services, records=[], run_seed=seed, epoch=0)
-    rules = GameRules.from_args(args)
-    agents = ModelAgents(
-        handle,
-        rules,
-        seed=seed,
-        temperature=args.temperature,
-        max_tokens=args.max_tokens,
-        max_attempts=args.max_attempts,
-    )
     return await simulate(
-        rules,
-        agents,
+        GameRules.from_args(args),
+        agents_for(handle, args, seed),
         generations=args.generations,
         selection=args.selection,
         rng=random.Random(seed),

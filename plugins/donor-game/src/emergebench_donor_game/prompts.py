@@ -73,6 +73,14 @@ def system_prompt(rules: GameRules) -> str:
     )
 
 
+def _first_round_warning() -> str:
+    """In both strategy prompts, as in the reference: no trace in round 1, so weigh that first gift."""
+    return (
+        "In the first round you will have no information about the recipient's past behaviour, "
+        "so think carefully about how much to donate in that case."
+    )
+
+
 def _closing_instruction() -> str:
     return "Describe your strategy briefly without explanation in one sentence that starts: My strategy will be."
 
@@ -83,7 +91,7 @@ def first_strategy_prompt(name: str, rules: GameRules) -> str:
         f"Your name is {name}. "
         "Based on the description of the game, create a strategy that you will follow in the game. "
         f"{_trace_explanation(rules)}{_punishment_sentence(rules)} "
-        "In the first round you will have no information about the recipient's past behaviour. "
+        f"{_first_round_warning()} "
         "Before formulating your strategy, briefly think step by step about what would be a successful strategy "
         f"in this game. {_closing_instruction()}"
     )
@@ -104,6 +112,7 @@ def inherited_strategy_prompt(name: str, rules: GameRules, strategies: list[str]
         "Modify this advice to create your own strategy. "
         f"{survivor_list(strategies, scores)} "
         f"{_trace_explanation(rules)}{_punishment_sentence(rules)} "
+        f"{_first_round_warning()} "
         "Before formulating your strategy, briefly think step by step about what would be a successful strategy "
         "in this game, and think about how you can improve on the surviving agents' strategies. "
         f"{_closing_instruction()}"
@@ -140,3 +149,27 @@ def donation_prompt(view: EncounterView, strategy: str, rules: GameRules) -> str
         "Answer: [answer here]\n"
         f"First state your justification and after that your answer.{reminder}"
     )
+
+
+class PluginPrompts:
+    """This plugin's wording (the default); ``ReferencePrompts`` reads the reference's instead."""
+
+    source = "plugin"
+
+    def __init__(self, rules: GameRules) -> None:
+        self.rules = rules
+
+    def system(self) -> str:
+        return system_prompt(self.rules)
+
+    def first_strategy(self, name: str) -> str:
+        return first_strategy_prompt(name, self.rules)
+
+    def inherited_strategy(self, name: str, generation: int, strategies: list[str], scores: list[float] | None) -> str:
+        return inherited_strategy_prompt(name, self.rules, strategies, scores)
+
+    def donation(self, view: EncounterView, strategy: str) -> str:
+        return donation_prompt(view, strategy, self.rules)
+
+    def provenance(self) -> dict[str, str]:
+        return {"prompts_source": "plugin"}

@@ -38,6 +38,15 @@ class DonorGameArgs(BaseModel):
     max_attempts: int = Field(10, ge=1, le=50, description="donation replies tried before the action is 0")
     temperature: float = Field(0.8, ge=0, le=2, description="sampling temperature of every call (-G wins)")
     max_tokens: int = Field(1000, ge=1, le=32768, description="token limit of every call (-G wins)")
+    system_prompt: Literal["send", "omit"] = Field(
+        "send", description="omit: send each prompt alone, as the reference does for Gemini (no rules shown)"
+    )
+    reference_repo: str | None = Field(
+        None, description="a local clone of aronvallinder/llm-donor-game: use its prompt wording, read at run time"
+    )
+    constrained: Literal["auto", "on", "off"] = Field(
+        "off", description="JSON-schema replies (auto: when the provider supports them); off reproduces the paper"
+    )
 
     @field_validator("population")
     @classmethod

@@ -9,8 +9,7 @@ from emergebench import Metric, Sample, SampleResult, SampleScore, SolveContext,
 
 from .engine import EncounterView
 from .metrics import donor_metrics
-from .model_agents import ModelAgents
-from .prompts import donation_prompt, first_strategy_prompt, inherited_strategy_prompt, system_prompt
+from .model_agents import agents_for, prompt_set
 from .report import sample_score
 from .settings import DonorGameArgs, GameRules
 from .simulation import simulate
@@ -18,7 +17,7 @@ from .simulation import simulate
 
 class DonorGame(Task):
     name: ClassVar[str] = "donor-game"
-    version: ClassVar[str] = "1.0"
+    version: ClassVar[str] = "1.1"
     description: ClassVar[str] = (
         "Iterated Donor Game with cultural evolution (Vallinder and Hughes 2024): generations of agents "
         "played by the model donate to each other seeing a short trace of their partner's behaviour; the "
@@ -29,8 +28,9 @@ class DonorGame(Task):
     demo_args: ClassVar[dict[str, Any] | None] = {
         "population": 2,
         "generations": 1,
-        "max_tokens": 32,
+        "max_tokens": 96,
         "max_attempts": 1,
+        "constrained": "auto",
     }
     demo_limit: ClassVar[int | None] = 1
 
@@ -42,14 +42,7 @@ class DonorGame(Task):
 
     async def solve(self, sample: Sample, ctx: SolveContext) -> SampleScore:
         rules = GameRules.from_args(self.args)
-        agents = ModelAgents(
-            ctx.model,
-            rules,
-            seed=ctx.seed,
-            temperature=self.args.temperature,
-            max_tokens=self.args.max_tokens,
-            max_attempts=self.args.max_attempts,
-        )
+        agents = agents_for(ctx.model, self.args, ctx.seed)
         result = await simulate(
             rules,
             agents,
@@ -66,14 +59,14 @@ class DonorGame(Task):
 
     def provenance(self) -> dict[str, Any]:
         """A fingerprint of the prompts as configured, so prompt edits are visible in the registry."""
-        rules = GameRules.from_args(self.args)
+        prompts = prompt_set(self.args)
         view = EncounterView(1, 1, 1, "1_1", "1_7", 10, 10, "1_7 did not have any previous interactions.")
         text = "\n".join(
             [
-                system_prompt(rules),
-                first_strategy_prompt("1_1", rules),
-                inherited_strategy_prompt("2_1", rules, ["My strategy will be x."], None),
-                donation_prompt(view, "My strategy will be x.", rules),
+                prompts.system() if self.args.system_prompt == "send" else "",
+                prompts.first_strategy("1_1"),
+                prompts.inherited_strategy("2_1", 2, ["My strategy will be x."], None),
+                prompts.donation(view, "My strategy will be x."),
             ]
         )
-        return {"prompts_sha256": hashlib.sha256(text.encode()).hexdigest()}
+        return {"prompts_sha256": hashlib.sha256(text.encode()).hexdigest(), **prompts.provenance()}
