@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -35,3 +36,22 @@ def manager(eb_home: Path) -> PluginManager:
 @pytest.fixture
 def options(eb_home: Path) -> RunOptions:
     return RunOptions(runs_dir=eb_home / "runs", cache_path=eb_home / "cache.sqlite", progress=False)
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path) -> dict[str, str]:
+    """Environment for CLI subprocesses: an installed-looking distribution whose entry point is
+    coretest_plugin, and an isolated home. An outer PYTHONPATH is kept (after the test plugin)."""
+    site = tmp_path / "site"
+    info = site / "eb_core_test-0.1.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: eb-core-test\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[emergebench]\ncore-test = coretest_plugin:CoreTestPlugin\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EMERGEBENCH_")}
+    env.update(
+        PYTHONPATH=os.pathsep.join([str(site), str(TESTS_DIR), *filter(None, [os.environ.get("PYTHONPATH")])]),
+        EMERGEBENCH_HOME=str(tmp_path / "home"),
+        EMERGEBENCH_LOAD_PLUGINS="core-test",
+        PYTHONUNBUFFERED="1",
+    )
+    return env

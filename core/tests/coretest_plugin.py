@@ -58,3 +58,12 @@ def solve_sum(messages: Any, config: Any) -> str:
     """A scripted 'model' that answers the arithmetic correctly."""
     a, b = messages[-1].content.split(" ")[0].split("+")
     return str(int(a) + int(b))
+
+
+def fails_every_fourth(messages: Any, config: Any) -> str:
+    """A scripted 'model' whose call fails (not transiently) for every question ``a+a`` with ``a % 4 == 0``:
+    exactly a quarter of ``core-test/add``'s samples when ``n`` is a multiple of 4."""
+    a, b = messages[-1].content.split(" ")[0].split("+")
+    if int(a) % 4 == 0:
+        raise RuntimeError(f"the model refused question {a}+{b}")
+    return str(int(a) + int(b))

@@ -3,35 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import pytest
 from emergebench.journal import iter_journal
 
 TESTS = Path(__file__).resolve().parent
-
-
-@pytest.fixture
-def cli_env(tmp_path: Path) -> dict[str, str]:
-    """PYTHONPATH with an installed-looking distribution whose entry point is coretest_plugin."""
-    site = tmp_path / "site"
-    info = site / "eb_core_test-0.1.dist-info"
-    info.mkdir(parents=True)
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: eb-core-test\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text("[emergebench]\ncore-test = coretest_plugin:CoreTestPlugin\n")
-    env = {k: v for k, v in os.environ.items() if k != "EMERGEBENCH_LOAD_PLUGINS"}
-    env.update(
-        PYTHONPATH=os.pathsep.join([str(site), str(TESTS)]),
-        EMERGEBENCH_HOME=str(tmp_path / "home"),
-        EMERGEBENCH_LOAD_PLUGINS="core-test",
-        PYTHONUNBUFFERED="1",
-    )
-    return env
 
 
 def eb(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -1,43 +1,141 @@
-"""Persistent, content-addressed cache of model calls (SQLite in WAL mode: safe across processes)."""
+"""Persistent, content-addressed cache of model calls (SQLite in WAL mode: safe across processes).
+
+The cache is an optimisation, never a cause of failure: any SQLite error is reported once and the
+cache is set aside while the run goes on with the model's answers kept in the journal. A damaged file
+(not a database, malformed pages) is moved to ``<name>.damaged-<time>`` and a fresh file started; any
+other error (disk full, I/O error, a file that cannot be opened) turns the cache off for the rest of
+the run.
+"""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from .records import ModelOutput
+from pydantic import ValidationError
+
+from .records import ModelOutput, utcnow
+
+DAMAGE_MARKERS = ("malformed", "not a database", "corrupt", "file is encrypted")
+
+
+def is_damage(exc: sqlite3.Error) -> bool:
+    """Whether an SQLite error means the file's content is broken (as opposed to the disk or a lock)."""
+    return isinstance(exc, sqlite3.DatabaseError) and any(m in str(exc).lower() for m in DAMAGE_MARKERS)
 
 
 class CallCache:
     """Maps a call's content key to its ModelOutput. Several processes may share one file."""
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    def __init__(self, path: Path, report: Callable[[str], None] | None = None) -> None:
         self.path = path
+        self.report = report or (lambda message: None)
+        self.problems: list[str] = []
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, timeout=60, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS calls (key TEXT PRIMARY KEY, output TEXT NOT NULL, created REAL)")
+        self._db: sqlite3.Connection | None = None
+        self._set_aside_once = False
+        with self._lock:
+            self._guard(self._connect)
+
+    @property
+    def enabled(self) -> bool:
+        return self._db is not None
+
+    def _connect(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path, timeout=60, check_same_thread=False, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("CREATE TABLE IF NOT EXISTS calls (key TEXT PRIMARY KEY, output TEXT NOT NULL, created REAL)")
+        except BaseException:
+            db.close()
+            raise
+        self._db = db
+
+    def _guard(self, action: Callable[[], object]) -> object:
+        """Run one cache action; on an SQLite (or file) error set the cache aside and return None."""
+        try:
+            return action()
+        except (sqlite3.Error, OSError) as exc:
+            self._close_quietly()
+            if isinstance(exc, sqlite3.Error) and is_damage(exc) and not self._set_aside_once:
+                self._set_aside_once = True
+                moved = self._move_damaged()
+                try:
+                    self._connect()
+                    self._say(
+                        f"cache file {self.path} is damaged ({exc}); moved it to {moved} and started a fresh "
+                        "cache; the run goes on"
+                    )
+                    return None
+                except (sqlite3.Error, OSError) as again:
+                    self._close_quietly()
+                    exc = again
+            self._say(
+                f"cache {self.path} failed ({type(exc).__name__}: {exc}); caching is off for the rest of this run "
+                "and every answer is still kept in the run's journal"
+            )
+            return None
+
+    def _say(self, message: str) -> None:
+        self.problems.append(message)
+        self.report(message)
+
+    def _move_damaged(self) -> Path:
+        stamp = utcnow().strftime("%Y%m%dT%H%M%S")
+        target = self.path.with_name(f"{self.path.name}.damaged-{stamp}-{os.getpid()}")
+        for suffix in ("", "-wal", "-shm"):
+            source = Path(str(self.path) + suffix)
+            if source.exists():
+                os.replace(source, Path(str(target) + suffix))
+        return target
+
+    def _close_quietly(self) -> None:
+        if self._db is not None:
+            try:
+                self._db.close()
+            except sqlite3.Error:
+                pass
+            self._db = None
 
     def get(self, key: str) -> ModelOutput | None:
         with self._lock:
-            row = self._db.execute("SELECT output FROM calls WHERE key = ?", (key,)).fetchone()
-        return ModelOutput.model_validate_json(row[0]) if row else None
+            if self._db is None:
+                return None
+            db = self._db
+            row = self._guard(lambda: db.execute("SELECT output FROM calls WHERE key = ?", (key,)).fetchone())
+        if not row:
+            return None
+        try:
+            return ModelOutput.model_validate_json(row[0])  # type: ignore[index]
+        except (ValidationError, ValueError):
+            return None  # an unreadable entry is a miss; the fresh answer replaces it
 
     def put(self, key: str, output: ModelOutput) -> None:
+        text = output.model_dump_json(exclude_none=True)
         with self._lock:
-            self._db.execute(
-                "INSERT OR REPLACE INTO calls (key, output, created) VALUES (?, ?, ?)",
-                (key, output.model_dump_json(exclude_none=True), time.time()),
+            if self._db is None:
+                return
+            db = self._db
+            self._guard(
+                lambda: db.execute(
+                    "INSERT OR REPLACE INTO calls (key, output, created) VALUES (?, ?, ?)", (key, text, time.time())
+                )
             )
 
     def __len__(self) -> int:
         with self._lock:
-            return self._db.execute("SELECT count(*) FROM calls").fetchone()[0]
+            if self._db is None:
+                return 0
+            db = self._db
+            row = self._guard(lambda: db.execute("SELECT count(*) FROM calls").fetchone())
+        return int(row[0]) if row else 0  # type: ignore[index]
 
     def close(self) -> None:
         with self._lock:
-            self._db.close()
+            self._close_quietly()

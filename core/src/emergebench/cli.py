@@ -14,11 +14,21 @@ from rich.console import Console
 from rich.table import Table
 
 from . import __version__
+from .cli_types import (
+    MAX_EPOCHS,
+    MAX_SAMPLES,
+    MAX_SEED,
+    MAX_TIMEOUT_S,
+    FailureAllowance,
+    FailureAllowanceType,
+    FiniteFloatRange,
+)
 from .errors import UsageError
 from .plugins import get_manager
 from .records import GenerateConfig, RunResult
 from .retry import RetryPolicy
 from .runner import Runner, RunOptions, build_spec, run_coroutine, split_secrets, validate_args
+from .status import failure_message
 
 DEFAULT_MODEL = "llamacpp/smollm2-135m"
 BUILTIN_COMMANDS = {"plugins", "install", "uninstall", "tasks", "models", "graders", "run", "demo"}
@@ -299,6 +309,15 @@ def _run_one(
     return result
 
 
+def _exit_for(results: list[RunResult], allowance: FailureAllowance) -> None:
+    """Exit 1 when a run was stopped early or has more failed samples than ``--max-failures`` allows."""
+    problems = [m for m in (failure_message(r, allowance) for r in results) if m]
+    for message in problems:
+        _echo_err(message)
+    if problems:
+        raise SystemExit(1)
+
+
 def _runs_dir() -> Path:
     from .paths import runs_dir
 
@@ -331,8 +350,16 @@ def run_options(f: Callable[..., Any]) -> Callable[..., Any]:
                 "--timeout",
                 default=300.0,
                 show_default=True,
-                type=float,
+                type=FiniteFloatRange(0.0, MAX_TIMEOUT_S),
                 help="Seconds before a model call counts as stalled and is retried.",
+            ),
+            click.option(
+                "--max-failures",
+                type=FailureAllowanceType(),
+                default="0",
+                show_default=True,
+                help="Failed samples a run may have and still exit 0: a count (3) or a share of the "
+                "samples (5%). A run is 'complete' only when no sample failed, whatever this says.",
             ),
             click.option(
                 "--contributor",
@@ -352,6 +379,7 @@ def _options(
     max_retries: int,
     timeout: float,
     contributor: str | None,
+    max_failures: FailureAllowance | None = None,
     resume: bool = False,
     fresh: bool = False,
 ) -> RunOptions:
@@ -380,9 +408,26 @@ def _options(
     multiple=True,
     help="Generation setting key=value: temperature, top_p, max_tokens, seed, stop.",
 )
-@click.option("--limit", type=int, default=None, help="Run at most N samples (the task decides which).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed for sampling and the task's randomness.")
-@click.option("--epochs", type=int, default=1, show_default=True, help="Repeat every sample this many times.")
+@click.option(
+    "--limit",
+    type=click.IntRange(1, MAX_SAMPLES),
+    default=None,
+    help="Run at most N samples (the task decides which).",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(0, MAX_SEED),
+    default=0,
+    show_default=True,
+    help="Seed for sampling and the task's randomness (0 to 2^63-1).",
+)
+@click.option(
+    "--epochs",
+    type=click.IntRange(1, MAX_EPOCHS),
+    default=1,
+    show_default=True,
+    help="Repeat every sample this many times.",
+)
 @click.option("--resume", is_flag=True, help="Require an unfinished run of this spec and continue it.")
 @click.option("--fresh", is_flag=True, help="Start a new run even if an unfinished one of this spec exists.")
 @run_options
@@ -413,10 +458,13 @@ def run(
     """
     if resume and fresh:
         raise click.UsageError("--resume and --fresh contradict each other; pick one")
+    if grader_model_args and not grader_model:
+        raise click.UsageError("-J sets options of the judge model, but no --grader-model was given; add one")
     generate = validate_args(GenerateConfig, parse_pairs(generate_args, "-G"), "-G generation settings")
     options = _options(resume=resume, fresh=fresh, **opts)
+    results = []
     for task in task_names:
-        _run_one(
+        result = _run_one(
             task,
             model,
             options=options,
@@ -431,12 +479,18 @@ def run(
             limit=limit,
             epochs=epochs,
         )
+        results.append(result)
+        if result.status == "interrupted":
+            break  # the disk or the journal failed: the next task would fail the same way
+    _exit_for(results, opts["max_failures"])
 
 
 @cli.command()
 @click.option("-m", "--model", default=DEFAULT_MODEL, show_default=True, help="Model to evaluate.")
 @click.option("--grader-model", default=None, help="Judge model (defaults to --model).")
-@click.option("--limit", type=int, default=None, help="Override each task's small demo size.")
+@click.option(
+    "--limit", type=click.IntRange(1, MAX_SAMPLES), default=None, help="Override each task's small demo size."
+)
 @click.option("--task", "only", multiple=True, help="Only these tasks (repeatable).")
 @run_options
 @click.pass_context
@@ -459,7 +513,7 @@ def demo(
     for name in names:
         cls = catalog.tasks[name]
         try:
-            _run_one(
+            result = _run_one(
                 name,
                 model,
                 options=options,
@@ -467,6 +521,9 @@ def demo(
                 grader_model=grader_model or model,
                 limit=limit or cls.demo_limit,
             )
+            problem = failure_message(result, opts["max_failures"])
+            if problem:
+                failures.append(f"{name}: {problem}")
         except (UsageError, click.ClickException) as exc:
             failures.append(f"{name}: {exc}")
             _echo_err(f"Error in {name}: {exc}")

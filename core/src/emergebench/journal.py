@@ -1,15 +1,19 @@
 """The run journal: one JSON line per finished (sample, epoch), appended as each completes.
 
 Each line is written with a single ``os.write`` on an ``O_APPEND`` descriptor, so a process killed at
-any moment (SIGKILL included) leaves at most one torn last line, which reading skips. Lines are
-keyed by (sample_id, epoch) and the first copy wins, so a journal never yields a sample twice.
+any moment (SIGKILL included) leaves at most one torn last line, which the next writer sets aside.
+Lines are keyed by (sample_id, epoch); the first copy wins unless a later one succeeds where it
+failed (a resume recomputes failed samples), so a journal never yields a sample twice. Lines that do
+not parse are reported by line number, never dropped without a word.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -21,29 +25,72 @@ JOURNAL_FILE = "journal.jsonl"
 RESULT_FILE = "run.json"
 
 
+TORN_FILE = "journal.torn"
+
+
+@dataclass
+class JournalRead:
+    """What a journal holds: one result per (sample, epoch), and the line numbers that could not be read."""
+
+    results: dict[tuple[str, int], SampleResult] = field(default_factory=dict)
+    damaged: list[int] = field(default_factory=list)
+
+    def describe_damage(self, path: Path) -> str | None:
+        if not self.damaged:
+            return None
+        shown = ", ".join(str(n) for n in self.damaged[:10]) + (", ..." if len(self.damaged) > 10 else "")
+        return (
+            f"{path}: {len(self.damaged)} damaged line(s) skipped (line {shown}); "
+            "their samples count as not done and a resume recomputes them"
+        )
+
+
 class Journal:
     def __init__(self, run_dir: Path) -> None:
         self.run_dir = run_dir
         self.path = run_dir / JOURNAL_FILE
         self._fd: int | None = None
 
-    def open(self) -> None:
+    def open(self) -> str | None:
+        """Open for appending; returns a note when a torn last line (a killed writer) was set aside."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        self._repair_tail()
+        note = self._repair_tail()
         self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        return note
 
-    def _repair_tail(self) -> None:
-        """Terminate a torn last line so the next append starts on a line of its own."""
+    def _repair_tail(self) -> str | None:
+        """Make the next append start on a line of its own. A torn last line (a writer killed mid-write)
+        is moved to ``journal.torn`` (kept, never parsed again) so it does not stay a damaged line."""
         if not self.path.exists() or self.path.stat().st_size == 0:
-            return
+            return None
         with open(self.path, "rb+") as handle:
-            handle.seek(-1, os.SEEK_END)
-            if handle.read(1) != b"\n":
-                handle.write(b"\n")
+            size = handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, size - TAIL_PROBE_BYTES))
+            tail = handle.read()
+            if tail.endswith(b"\n"):
+                return None
+            cut = tail.rfind(b"\n")
+            if cut < 0 and size > TAIL_PROBE_BYTES:
+                handle.write(b"\n")  # a last line longer than the probe: keep it, end it
+                return None
+            start = size - len(tail) + cut + 1
+            handle.seek(start)
+            torn = handle.read()
+            if _parse_line(torn) is not None:
+                handle.write(b"\n")  # complete record, only its newline missing
+                return None
+            with open(self.run_dir / TORN_FILE, "ab") as aside:
+                aside.write(torn + b"\n")
+            handle.truncate(start)
+        return f"{self.path}: an unfinished last line (a writer killed mid-write) was moved to {TORN_FILE}"
 
     def append(self, result: SampleResult) -> None:
+        """One ``os.write`` per line; a short write (disk full) is an error, never half a record."""
         assert self._fd is not None, "journal not open"
-        os.write(self._fd, result.model_dump_json().encode() + b"\n")
+        data = result.model_dump_json().encode() + b"\n"
+        written = os.write(self._fd, data)
+        if written != len(data):
+            raise OSError(errno.ENOSPC, f"only {written} of {len(data)} bytes of a journal line were written")
 
     def close(self) -> None:
         if self._fd is not None:
@@ -54,22 +101,41 @@ class Journal:
         return list(iter_journal(self.path))
 
 
-def iter_journal(path: Path) -> Iterator[SampleResult]:
-    """Valid, de-duplicated results; torn or invalid lines are skipped."""
+TAIL_PROBE_BYTES = 1 << 20
+
+
+def _parse_line(line: bytes) -> SampleResult | None:
+    try:
+        return SampleResult.model_validate_json(line)
+    except (ValidationError, ValueError):
+        return None
+
+
+def read_journal(path: Path, run_id: str | None = None) -> JournalRead:
+    """Every readable line, keyed by (sample_id, epoch). A key's first line wins, except that a result
+    without error replaces one with an error (a resume recomputes failed samples; a retry can never
+    replace a good result). Lines that do not parse (or belong to another run) are listed by number
+    (1-based)."""
+    read = JournalRead()
     if not path.exists():
-        return
-    seen: set[tuple[str, int]] = set()
+        return read
     with open(path, "rb") as handle:
-        for line in handle:
+        for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
-            try:
-                result = SampleResult.model_validate_json(line)
-            except (ValidationError, ValueError):
+            result = _parse_line(line)
+            if result is None or (run_id is not None and result.run_id != run_id):
+                read.damaged.append(number)
                 continue
-            if result.key not in seen:
-                seen.add(result.key)
-                yield result
+            earlier = read.results.get(result.key)
+            if earlier is None or (earlier.error is not None and result.error is None):
+                read.results[result.key] = result
+    return read
+
+
+def iter_journal(path: Path) -> Iterator[SampleResult]:
+    """Valid results, one per (sample, epoch) (see ``read_journal``); damaged lines are skipped."""
+    yield from read_journal(path).results.values()
 
 
 def write_json_atomic(path: Path, text: str) -> None:
@@ -90,22 +156,6 @@ def read_result(run_dir: Path) -> RunResult | None:
         return RunResult.model_validate_json((run_dir / RESULT_FILE).read_text())
     except (OSError, ValidationError, ValueError):
         return None
-
-
-def find_resumable(
-    runs_dir: Path, spec_id: str, in_use: Callable[[RunResult], bool] = lambda result: False
-) -> Path | None:
-    """The newest run of this spec that did not complete and that no live process is writing."""
-    if not runs_dir.exists():
-        return None
-    candidates = sorted((p for p in runs_dir.iterdir() if p.name.startswith(spec_id)), reverse=True)
-    for run_dir in candidates:
-        result = read_result(run_dir)
-        if result is not None and (result.status == "complete" or in_use(result)):
-            continue
-        if (run_dir / SPEC_FILE).exists():
-            return run_dir
-    return None
 
 
 def dump(value: object) -> str:

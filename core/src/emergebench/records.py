@@ -248,3 +248,7 @@ class RunResult(Record):
         "it tells a killed run (pid gone) from one still running",
     )
     provenance: Provenance
+    stop_reason: str | None = Field(default=None, description="why an interrupted run stopped, in words")
+    warnings: list[str] = Field(
+        default_factory=list, description="problems met outside the samples (cache set aside, damaged journal lines)"
+    )

@@ -7,7 +7,6 @@ import asyncio
 import hashlib
 import os
 import platform
-import secrets
 import socket
 import sys
 from collections import Counter
@@ -21,10 +20,11 @@ from pydantic import BaseModel, ValidationError
 from . import __version__, paths
 from .budget import CostLimitReached
 from .cache import CallCache
+from .claim import writer_alive
 from .context import RunServices, SolveContext, current_context
 from .errors import UsageError
 from .grader import Grader
-from .journal import RESULT_FILE, SPEC_FILE, Journal, find_resumable, iter_journal, write_json_atomic
+from .journal import RESULT_FILE, SPEC_FILE, Journal, read_journal, write_json_atomic
 from .model import Model
 from .plugins import PluginManager, get_manager
 from .progress import RunProgress
@@ -38,8 +38,14 @@ from .records import (
     SampleScore,
     utcnow,
 )
+from .resume import choose_run
 from .retry import RetryPolicy
+from .status import METRICS_FAILED, final_status
 from .task import Task
+
+
+class JournalWriteError(Exception):
+    """The journal could not be written (disk full, I/O error): the run must stop, not go on unrecorded."""
 
 
 @dataclass
@@ -60,6 +66,7 @@ class RunOptions:
     endpoint_limiter: Any = None
     budget: Any = None
     prices: Any = None
+    report: Callable[[str], None] | None = None  # where problems met during the run are told (stderr)
 
 
 def split_secrets(
@@ -83,12 +90,22 @@ def hostname_hash() -> str:
     return hashlib.sha256(socket.gethostname().encode()).hexdigest()[:12]
 
 
-def run_is_alive(result: RunResult) -> bool:
-    """Whether a run whose status is 'running' still has a live writer on this machine."""
-    if result.status != "running" or result.pid is None:
+def run_is_alive(result: RunResult, run_dir: Path | None = None) -> bool:
+    """Whether a run whose status is 'running' still has a live writer.
+
+    The writer's claim (an flock on ``run.lock``, see ``claim``) decides; only a run from before run
+    claims falls back to the recorded pid. A run written on another machine is assumed alive.
+    """
+    if result.status != "running":
         return False
     if result.provenance.hostname_hash not in (None, hostname_hash()):
         return True  # written elsewhere: we cannot tell, assume it is alive
+    if run_dir is not None:
+        alive = writer_alive(run_dir)
+        if alive is not None:
+            return alive
+    if result.pid is None:
+        return False
     try:
         os.kill(result.pid, 0)
     except ProcessLookupError:
@@ -183,6 +200,8 @@ class Runner:
         self.options = options or RunOptions()
         self.manager = manager or get_manager()
         self.on_progress: Callable[[SampleResult], None] | None = None
+        self._warnings: list[str] = []
+        self._done: dict[tuple[str, int], SampleResult] = {}
 
     def _task(self) -> Task:
         task_cls = self.manager.catalog.task(self.spec.task)
@@ -200,19 +219,6 @@ class Runner:
         grader_cls = self.manager.catalog.grader(self.spec.grader)
         args = validate_args(grader_cls.Args, self.spec.grader_args, f"-A options for grader {self.spec.grader!r}")
         return grader_cls(args)
-
-    def _run_dir(self, runs_dir: Path) -> tuple[str, Path, bool]:
-        spec_id = self.spec.spec_id
-        if not self.options.fresh:
-            found = find_resumable(runs_dir, spec_id, in_use=run_is_alive)
-            if found is not None:
-                return found.name, found, True
-        if self.options.resume:
-            raise UsageError(
-                f"--resume: no unfinished run of this spec ({spec_id}) in {runs_dir}; drop --resume to start a new run"
-            )
-        run_id = f"{spec_id}-{utcnow().strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(2)}"
-        return run_id, runs_dir / run_id, False
 
     def provenance(self, task: Task) -> Provenance:
         versions = self.manager.plugin_versions()
@@ -248,20 +254,60 @@ class Runner:
             raise UsageError(f"task {spec.task!r} produced duplicate sample ids: {dupes}")
 
         runs_dir = options.runs_dir or paths.runs_dir()
-        run_id, run_dir, resuming = self._run_dir(runs_dir)
+        try:
+            chosen = choose_run(runs_dir, spec.spec_id, resume=options.resume, fresh=options.fresh)
+            try:
+                return await self._run_claimed(
+                    chosen.run_id, chosen.run_dir, chosen.resuming, task, grader, samples, subject, grader_model
+                )
+            finally:
+                chosen.claim.release()
+        finally:
+            for model in (subject, grader_model):
+                if model is not None:
+                    await model.aclose()
+
+    def _report(self, message: str) -> None:
+        self._warnings.append(message)
+        (self.options.report or _print_problem)(message)
+
+    async def _run_claimed(
+        self,
+        run_id: str,
+        run_dir: Path,
+        resuming: bool,
+        task: Task,
+        grader: Grader | None,
+        samples: list[Sample],
+        subject: Model,
+        grader_model: Model | None,
+    ) -> RunResult:
+        spec, options = self.spec, self.options
         self.run_id = run_id
         journal = Journal(run_dir)
-        journal.open()
+        torn = journal.open()
+        if torn:
+            self._report(torn)
         if not (run_dir / SPEC_FILE).exists():
             write_json_atomic(run_dir / SPEC_FILE, spec.model_dump_json(indent=2))
-        done = {r.key: r for r in iter_journal(journal.path)}
-        self._results = list(done.values())  # grows as samples finish: metrics need no journal re-read
+        read = read_journal(journal.path, run_id)
+        damage = read.describe_damage(journal.path)
+        if damage:
+            self._report(damage)
+        # One result per (sample, epoch); a failed or damaged one is recomputed, and its new line wins.
+        expected = {(s.id, e) for e in range(spec.epochs) for s in samples}
+        self._done = {key: r for key, r in read.results.items() if key in expected}
         if options.budget is not None:  # a resumed run's earlier calls count against --cost-limit
-            options.budget.charge_prior(run_cost([c for r in self._results for c in r.calls]) or 0.0)
-        jobs = [(s, e) for e in range(spec.epochs) for s in samples if (s.id, e) not in done]
+            options.budget.charge_prior(run_cost([c for r in self._done.values() for c in r.calls]) or 0.0)
+        jobs = [
+            (s, e)
+            for e in range(spec.epochs)
+            for s in samples
+            if (s.id, e) not in self._done or self._done[(s.id, e)].error is not None
+        ]
 
         # --no-cache skips reading; answers are still written so later runs can reuse them.
-        cache = CallCache(options.cache_path or paths.cache_path())
+        cache = CallCache(options.cache_path or paths.cache_path(), report=self._report)
         services = RunServices(
             cache=cache,
             read_cache=options.use_cache,
@@ -289,31 +335,33 @@ class Runner:
         write_json_atomic(run_dir / RESULT_FILE, result.model_dump_json(indent=2))
         progress = RunProgress(
             total=result.n_expected,
-            done=len(done),
+            done=result.n_expected - len(jobs),
             enabled=options.progress,
             label=spec.task,
             resuming=resuming,
             stats=services.stats,
         )
-        status = "complete"
+        stop_reason = None
+        stopped = False
         self._stopped_by: str | None = None
         try:
             with progress:
                 await self._run_jobs(jobs, task, grader, subject, grader_model, services, journal, progress)
         except (asyncio.CancelledError, KeyboardInterrupt):
-            status = "interrupted"
+            stopped = True
+            stop_reason = "interrupted by the user (Ctrl-C)"
             raise
         except CostLimitReached:
-            status, self._stopped_by = "interrupted", "cost_limit"
+            stopped, self._stopped_by = True, "cost_limit"
+            stop_reason = "the --cost-limit spending budget was reached"
             raise
+        except JournalWriteError as exc:
+            stopped = True
+            stop_reason = str(exc)
         finally:
             journal.close()
-            final = self._finish(result, task, journal, status, services)
-            for model in (subject, grader_model):
-                if model is not None:
-                    await model.aclose()
-            if cache is not None:
-                cache.close()
+            cache.close()
+            final = self._finish(result, task, journal, stopped, stop_reason)
             self._notify(final, run_dir)
             self.result = final
         return final
@@ -334,8 +382,13 @@ class Runner:
         async def worker() -> None:
             for sample, epoch in queue:
                 result = await self._solve_one(task, sample, epoch, grader, subject, grader_model, services)
-                journal.append(result)
-                self._results.append(result)
+                try:
+                    journal.append(result)
+                except OSError as exc:
+                    raise JournalWriteError(
+                        f"the journal {journal.path} could not be written ({exc.strerror or exc}); free some disk space"
+                    ) from exc
+                self._done[result.key] = result
                 progress.advance(failed=result.error is not None)
                 if self.on_progress is not None:
                     self.on_progress(result)
@@ -397,20 +450,21 @@ class Runner:
             finished_at=utcnow(),
         )
 
-    def _finish(self, result: RunResult, task: Task, journal: Journal, status: str, services: RunServices) -> RunResult:
-        results = self._results
+    def _finish(
+        self, result: RunResult, task: Task, journal: Journal, stopped: bool, stop_reason: str | None
+    ) -> RunResult:
+        results = list(self._done.values())
         errors = Counter(r.error_type or "Error" for r in results if r.error is not None)
+        metrics_ok = True
         try:
             metrics = task.metrics(results)
         except Exception as exc:
-            metrics = []
-            errors[f"metrics failed: {type(exc).__name__}: {exc}"] += 1
-        if status == "complete" and len(results) < result.n_expected:
-            status = "partial"
+            metrics, metrics_ok = [], False
+            errors[f"{METRICS_FAILED}: {type(exc).__name__}: {exc}"] += 1
         calls = [c for r in results for c in r.calls]
         final = result.model_copy(
             update={
-                "status": status,
+                "status": final_status(result.n_expected, results, stopped=stopped, metrics_ok=metrics_ok),
                 "metrics": metrics,
                 "n_samples": len(results),
                 "n_errors": sum(1 for r in results if r.error is not None),
@@ -422,14 +476,26 @@ class Runner:
                 "cost_usd": run_cost(calls),
                 "stopped_by": getattr(self, "_stopped_by", None),
                 "finished_at": utcnow(),
+                "stop_reason": stop_reason,
+                "warnings": list(self._warnings),
             }
         )
-        write_json_atomic(journal.run_dir / RESULT_FILE, final.model_dump_json(indent=2))
+        try:
+            write_json_atomic(journal.run_dir / RESULT_FILE, final.model_dump_json(indent=2))
+        except OSError as exc:
+            self._report(
+                f"could not write {journal.run_dir / RESULT_FILE} ({exc.strerror or exc}); the journal keeps every "
+                "finished sample and the next run of this spec resumes it"
+            )
         return final
 
     def _notify(self, result: RunResult, run_dir: Path) -> None:
         for _ in self.manager.call_guarded("on_run_finished", result=result, run_dir=run_dir):
             pass
+
+
+def _print_problem(message: str) -> None:
+    print(f"Warning: {message}", file=sys.stderr, flush=True)
 
 
 def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:

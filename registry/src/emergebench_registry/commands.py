@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
+from emergebench.cli_types import file_in_existing_folder
 from emergebench.errors import UsageError
 
 from . import ingest as ingest_mod
-from .query import QueryResult, pivot_leaderboard, run_sql
+from .query import QueryResult, leaderboard_notes, pivot_leaderboard, run_sql
 from .query import leaderboard as leaderboard_query
 from .render import FORMATS, render
 from .shards import export_runs, import_paths
@@ -22,6 +24,7 @@ registry_option = click.option(
     "--registry",
     "registry_path",
     type=click.Path(dir_okay=False),
+    callback=file_in_existing_folder,
     default=None,
     help="Registry file (default: $EMERGEBENCH_REGISTRY or registry.duckdb in the emergebench home).",
 )
@@ -33,8 +36,8 @@ def _store(registry_path: str | None, no_scan: bool = False) -> Store:
     store = Store(registry_path)
     if not no_scan:
         for report in ingest_mod.ingest_changed(store):
-            if report.status.startswith("skipped"):
-                click.echo(f"Warning: run {report.run_id} {report.status}", err=True)
+            if report.warning:
+                click.echo(f"Warning: {report.warning}", err=True)
     return store
 
 
@@ -83,14 +86,16 @@ def leaderboard_command(
     """
     store = _store(registry_path, no_scan)
     result = leaderboard_query(store, task, metric)
+    notes = leaderboard_notes(store, result, task)
     if not result.rows:
         click.echo(f"No finished runs in the registry {store.path} yet: run a task with `emergebench run`.")
-        return
-    if fmt in ("csv", "json"):
+    elif fmt in ("csv", "json"):
         click.echo(render(result.columns, result.rows, fmt))
     else:
         pivot = pivot_leaderboard(result, ci)
         click.echo(render(pivot.columns, pivot.rows, fmt))
+    for note in notes:
+        click.echo(f"Note: {note}", err=True)
 
 
 RUN_COLUMNS = (
@@ -103,7 +108,7 @@ RUN_COLUMNS = (
 @click.argument("run_id", required=False)
 @click.option("--task", "-t", default=None, help="Only runs of this task.")
 @click.option("--model", "-m", default=None, help="Only runs of this model id.")
-@click.option("--limit", "-n", default=50, show_default=True, help="Newest N runs.")
+@click.option("--limit", "-n", type=click.IntRange(1, 1_000_000), default=50, show_default=True, help="Newest N runs.")
 @format_option
 @registry_option
 @scan_option
@@ -175,6 +180,8 @@ def ingest_command(run_dirs: tuple[Path, ...], registry_path: str | None) -> Non
         reports = ingest_mod.ingest_changed(store)
     for report in reports:
         click.echo(f"{report.run_id}: {report.status}, {report.samples} sample(s)")
+        if report.warning:
+            click.echo(f"Warning: {report.warning}", err=True)
     click.echo(f"Ingested {len(reports)} run(s) into {store.path}")
 
 
@@ -228,7 +235,12 @@ endpoint_option = click.option(
 
 
 @sync_group.command("push")
-@click.option("--repo", required=True, help="Dataset repo ORG/NAME.")
+@click.option(
+    "--repo",
+    required=True,
+    callback=lambda ctx, param, value: repo_id(ctx, param, value),
+    help="Dataset repo ORG/NAME.",
+)
 @endpoint_option
 @click.option("--pr", is_flag=True, help="Open a pull request instead of committing to main.")
 @click.option("--contributor", default=os.environ.get("EMERGEBENCH_CONTRIBUTOR"), help="Your name, recorded on runs.")
@@ -259,7 +271,12 @@ def push_command(
 
 
 @sync_group.command("pull")
-@click.option("--repo", required=True, help="Dataset repo ORG/NAME.")
+@click.option(
+    "--repo",
+    required=True,
+    callback=lambda ctx, param, value: repo_id(ctx, param, value),
+    help="Dataset repo ORG/NAME.",
+)
 @endpoint_option
 @click.option("--revision", default=None, help="Branch, tag or commit sha (default: main).")
 @registry_option
@@ -284,10 +301,25 @@ def pull_command(repo: str, endpoint: str | None, revision: str | None, registry
         raise click.exceptions.Exit(1)
 
 
+REPO_PART = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?")
+
+
 def _check_repo(repo: str) -> None:
+    """A Hub repo id: ORG/NAME, each part letters, digits and ``-_.`` (no ``..`` or ``--``), as the Hub
+    itself requires; anything else (``../x``, a URL, a path) never reaches a path or a request."""
     parts = repo.split("/")
-    if len(parts) != 2 or not all(parts):
-        raise UsageError(f"--repo {repo!r} is not a dataset repo id: write it as ORG/NAME")
+    if len(parts) != 2 or not all(REPO_PART.fullmatch(p) for p in parts) or any(".." in p or "--" in p for p in parts):
+        raise UsageError(
+            f"--repo {repo!r} is not a dataset repo id: write it as ORG/NAME (letters, digits, '-', '_', '.')"
+        )
+
+
+def repo_id(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    try:
+        _check_repo(value)
+    except UsageError as exc:
+        raise click.BadParameter(str(exc).removeprefix(f"--repo {value!r} is "), ctx, param) from None
+    return value
 
 
 @click.command("compare")
@@ -312,7 +344,8 @@ def compare_command(
     """
     from .compare import compare_runs
 
-    c = compare_runs(_store(registry_path, no_scan), run_a, run_b, task, metric)
+    store = _store(registry_path, no_scan)
+    c = compare_runs(store, run_a, run_b, task, metric)
     ci = c.ci
     columns = [
         "task",
@@ -343,6 +376,16 @@ def compare_command(
     click.echo(render(columns, [row], fmt))
     if c.only_a or c.only_b:
         click.echo(f"Note: {c.only_a} sample(s) only in A and {c.only_b} only in B were left out.", err=True)
+    for label, run in (("A", c.run_a), ("B", c.run_b)):
+        status, n_errors, n_expected = run_sql(
+            store, "SELECT status, n_errors, n_expected FROM runs WHERE run_id = ?", params=[run]
+        ).rows[0]
+        if status != "complete":
+            click.echo(
+                f"Note: run {label} ({run}) is {status} ({n_errors} of {n_expected} sample(s) failed); "
+                "only the samples it finished are compared.",
+                err=True,
+            )
 
 
 COMMANDS = [

@@ -1,10 +1,13 @@
 """Ingesting run folders (spec.json, journal.jsonl, run.json) into the store, in bulk and idempotently.
 
-The journal is parsed by DuckDB's ``read_json`` (multi-threaded C++, no per-row Python), torn or
-invalid lines are skipped and the first copy of each (sample_id, epoch) wins, as in the core's
-``iter_journal``. A run is always replaced as a whole inside one transaction, so ingesting the same
-journal twice, or a longer version of it later, leaves exactly one copy of each (run_id, sample_id,
-epoch).
+The journal is parsed by DuckDB's ``read_json`` (multi-threaded C++, no per-row Python). Damaged lines
+are skipped and reported by line number (found by the core's own reader when the line count and the
+rows read disagree); for each (sample_id, epoch) the first copy wins unless a later one succeeded
+where it failed, as in the core's ``read_journal``. The journal is the truth: a run's ``n_samples``
+and ``n_errors`` are counted from its valid lines, and a run.json that says complete over a journal
+missing samples is stored as partial. A run is always replaced as a whole inside one transaction, so
+ingesting the same journal twice, or a longer version of it later, leaves exactly one copy of each
+(run_id, sample_id, epoch).
 """
 
 from __future__ import annotations
@@ -12,14 +15,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 from emergebench import paths
-from emergebench.journal import JOURNAL_FILE, RESULT_FILE, SPEC_FILE, read_result, read_spec
+from emergebench.journal import JOURNAL_FILE, RESULT_FILE, SPEC_FILE, read_journal, read_result, read_spec
 from emergebench.records import ModelInfo, RunResult, RunSpec
 from emergebench.runner import run_is_alive
 
@@ -123,33 +126,63 @@ class IngestReport:
     run_id: str
     status: str
     samples: int
+    damaged_lines: list[int] = field(default_factory=list)
+
+    @property
+    def warning(self) -> str | None:
+        """What a user must hear about this run: skipped, or lines of its journal that were unreadable."""
+        if self.status.startswith("skipped"):
+            return f"run {self.run_id} {self.status}"
+        if self.damaged_lines:
+            shown = ", ".join(str(n) for n in self.damaged_lines[:10]) + (
+                ", ..." if len(self.damaged_lines) > 10 else ""
+            )
+            return (
+                f"run {self.run_id}: {len(self.damaged_lines)} damaged journal line(s) skipped (line {shown}); "
+                f"{self.samples} valid sample(s) stored; re-run its spec to recompute the rest"
+            )
+        return None
+
+
+@dataclass
+class JournalCounts:
+    """What the valid lines of a journal hold (one row per (sample, epoch))."""
+
+    samples: int = 0
+    errors: int = 0
+    damaged: list[int] = field(default_factory=list)
 
 
 def _dump(value: Any) -> str | None:
     return None if value is None else json.dumps(value, sort_keys=True, default=str)
 
 
-def stored_status(result: RunResult | None) -> str:
+def stored_status(result: RunResult | None, run_dir: Path | None = None, counts: JournalCounts | None = None) -> str:
     """The status the store records: ``killed`` for a run.json that says running but has no live writer.
 
-    A run killed with SIGKILL (or by a crash) never rewrites its run.json; the core records the
-    writer's pid and host so ``run_is_alive`` can tell. A run written on another machine is assumed
-    alive. Without a run.json at all the run cannot be judged and stays ``running``.
+    A run killed with SIGKILL (or by a crash) never rewrites its run.json; its writer's claim on the
+    folder (an flock the kernel drops when the process dies) tells, see ``run_is_alive``. A run written
+    on another machine is assumed alive. Without a run.json at all the run cannot be judged and stays
+    ``running``. A run.json that says ``complete`` over a journal that no longer holds a good result
+    for every expected sample (damaged since) is stored as ``partial``.
     """
     if result is None:
         return "running"
-    if result.status == "running" and not run_is_alive(result):
+    if result.status == "running" and not run_is_alive(result, run_dir):
         return "killed"
+    if result.status == "complete" and counts is not None and counts.samples - counts.errors < result.n_expected:
+        return "partial"
     return result.status
 
 
-def runs_row(spec: RunSpec, result: RunResult | None, run_id: str, n_journal: int) -> dict[str, Any]:
+def runs_row(
+    spec: RunSpec, result: RunResult | None, run_id: str, counts: JournalCounts, status: str
+) -> dict[str, Any]:
     """One ``runs`` row from a run's spec and (if it got that far) its result."""
     prov = result.provenance if result else None
     versions = dict(prov.plugin_versions) if prov else {}
     task_prov = {k[len("task:") :]: v for k, v in versions.items() if k.startswith("task:")}
     plugin_versions = {k: v for k, v in versions.items() if not k.startswith("task:")}
-    status = stored_status(result)
     return {
         "run_id": run_id,
         "spec_id": result.spec_id if result else spec.spec_id,
@@ -166,9 +199,9 @@ def runs_row(spec: RunSpec, result: RunResult | None, run_id: str, n_journal: in
         "seed": spec.seed,
         "sample_limit": spec.limit,
         "epochs": spec.epochs,
-        "n_samples": n_journal if (result is None or status in ("running", "killed")) else result.n_samples,
+        "n_samples": counts.samples,
         "n_expected": result.n_expected if result else None,
-        "n_errors": result.n_errors if result else None,
+        "n_errors": counts.errors if result else None,
         "errors": _dump(result.errors) if result else None,
         "model_calls": result.model_calls if result else None,
         "cached_calls": result.cached_calls if result else None,
@@ -278,27 +311,42 @@ def unordered(con: duckdb.DuckDBPyConnection, enabled: bool = True) -> Iterator[
         con.execute(f"SET preserve_insertion_order = {'true' if row is None or row[0] else 'false'}")
 
 
-def load_journal(con: duckdb.DuckDBPyConnection, journal: Path, run_id: str) -> int:
-    """Parse the journal once into the temp table ``_journal``: one row per (sample_id, epoch), first copy wins.
+def count_lines(path: Path) -> int:
+    """Non-empty-looking lines: newlines, plus an unterminated last line (bytes counted at disk speed)."""
+    lines, last = 0, b"\n"
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 22):
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    return lines + (last != b"\n")
 
-    Torn or invalid lines (a killed writer) are skipped. Call it outside a transaction: a line longer
-    than DuckDB's default object limit makes the read fail, and it is then retried with a larger limit.
-    The journal is read without keeping line order; only if a (sample, epoch) occurs twice (rare: a
-    writer that died between journaling and a resume) is it read again in order, and the first copy kept.
+
+def load_journal(con: duckdb.DuckDBPyConnection, journal: Path, run_id: str) -> JournalCounts:
+    """Parse the journal once into the temp table ``_journal``: one row per (sample_id, epoch).
+
+    Damaged lines are skipped and listed by number: when the rows read fall short of the file's line
+    count, the core's reader (the resume's own) finds which lines they are. Call it outside a
+    transaction: a line longer than DuckDB's default object limit makes the read fail, and it is then
+    retried with a larger limit. The journal is read without keeping line order; only if a (sample,
+    epoch) occurs twice (a resume that recomputed a failed sample) is it read again in order, and the
+    first copy without error kept (else the first copy).
     """
     if not journal.exists() or journal.stat().st_size == 0:
         columns = ", ".join(f"NULL::{t} AS {c}" for c, t in JOURNAL_COLUMNS.items()) + ", NULL::BIGINT AS n_calls"
         con.execute(f"CREATE OR REPLACE TEMP TABLE _journal AS SELECT {columns} WHERE false")
-        return 0
+        return JournalCounts()
     with unordered(con):
         _read_journal(con, journal, run_id)
     rows, maybe_duplicates = _count_keys(con)
-    if not maybe_duplicates:
-        return rows
-    _read_journal(con, journal, run_id)  # in line order: the table's rowid is the line's position
-    con.execute("DELETE FROM _journal WHERE rowid NOT IN (SELECT min(rowid) FROM _journal GROUP BY sample_id, epoch)")
-    row = first_row(con.execute("SELECT count(*) FROM _journal"))
-    return int(row[0]) if row else 0
+    damaged = read_journal(journal, run_id).damaged if count_lines(journal) > rows else []
+    if maybe_duplicates:
+        _read_journal(con, journal, run_id)  # in line order: the table's rowid is the line's position
+        con.execute(
+            "DELETE FROM _journal WHERE rowid NOT IN "
+            "(SELECT first(rowid ORDER BY error IS NOT NULL, rowid) FROM _journal GROUP BY sample_id, epoch)"
+        )
+    row = first_row(con.execute("SELECT count(*), count(error) FROM _journal"))
+    return JournalCounts(int(row[0]), int(row[1]), damaged) if row else JournalCounts(damaged=damaged)
 
 
 def replace_run(
@@ -351,8 +399,9 @@ def ingest_run_dir(con: duckdb.DuckDBPyConnection, run_dir: Path, result: RunRes
     run_id = result.run_id if result else run_dir.name
     stat = _stat(run_dir)
     try:
-        n = load_journal(con, run_dir / JOURNAL_FILE, run_id)
-        runs = to_arrow("runs", [runs_row(spec, result, run_id, n)])
+        counts = load_journal(con, run_dir / JOURNAL_FILE, run_id)
+        status = stored_status(result, run_dir, counts)
+        runs = to_arrow("runs", [runs_row(spec, result, run_id, counts, status)])
         metrics = to_arrow("metrics", metric_rows(run_id, result))
         con.register("_runs_in", runs)
         con.register("_metrics_in", metrics)
@@ -382,7 +431,7 @@ def ingest_run_dir(con: duckdb.DuckDBPyConnection, run_dir: Path, result: RunRes
             except Exception:  # noqa: BLE001 - a view that was never registered
                 pass
         con.execute("DROP TABLE IF EXISTS _journal")
-    return IngestReport(run_id, stored_status(result), n)
+    return IngestReport(run_id, status, counts.samples, counts.damaged)
 
 
 def changed_run_dirs(store: Store, runs_dir: Path | None = None) -> list[Path]:
@@ -414,7 +463,7 @@ def changed_run_dirs(store: Store, runs_dir: Path | None = None) -> list[Path]:
 
 def _writer_died(run_dir: Path) -> bool:
     result = read_result(run_dir)
-    return result is not None and stored_status(result) == "killed"
+    return result is not None and stored_status(result, run_dir) == "killed"
 
 
 def ingest_changed(store: Store, runs_dir: Path | None = None) -> list[IngestReport]:

@@ -51,7 +51,7 @@ def group_order(column: str) -> str:
 LEADERBOARD_SQL = f"""
 WITH lr AS (
   SELECT l.*, coalesce(CAST($metric AS VARCHAR), l.main_metric) AS metric FROM latest_runs l
-  WHERE ($task IS NULL OR l.task = $task)
+  WHERE ($task IS NULL OR l.task = $task) AND l.status <> 'failed'
 ),
 named AS (
   SELECT lr.run_id, mt.breakdown, mt.value, mt.stderr, mt.ci_low, mt.ci_high, mt.n,
@@ -102,6 +102,36 @@ def leaderboard(store: Store, task: str | None = None, metric: str | None = None
     return QueryResult(columns, rows)
 
 
+SKIPPED_SQL = """
+SELECT task, task_version, model_id, run_id, status, n_errors, n_expected FROM latest_runs
+WHERE ($task IS NULL OR task = $task) AND status = 'failed'
+ORDER BY task, task_version, model_id
+"""
+
+
+def leaderboard_notes(store: Store, result: QueryResult, task: str | None = None) -> list[str]:
+    """What the leaderboard must say about the runs behind it: each run it used that is not complete
+    (its cell is marked), and each model whose latest run failed outright (no good sample: left out)."""
+    idx = {c: i for i, c in enumerate(result.columns)}
+    notes, seen = [], set()
+    for row in result.rows:
+        status, run_id = row[idx["status"]], row[idx["run_id"]]
+        if status != "complete" and run_id not in seen:
+            seen.add(run_id)
+            notes.append(
+                f"{row[idx['model_id']]} on {row[idx['task']]}@{row[idx['task_version']]}: run {run_id} is "
+                f"{status}, its value is over the samples it finished"
+            )
+    with store.reader() as con:
+        skipped = con.execute(SKIPPED_SQL, {"task": task}).fetchall()
+    for task_name, version, model, run_id, status, n_errors, n_expected in skipped:
+        notes.append(
+            f"{model} on {task_name}@{version}: left out, its latest run {run_id} {status} "
+            f"({n_errors} of {n_expected} samples failed)"
+        )
+    return notes
+
+
 def format_cell(value: float | None, stderr: float | None, lo: float | None, hi: float | None, n: int, ci: bool) -> str:
     if value is None:
         return f"- (n={n})"
@@ -135,8 +165,10 @@ def pivot_leaderboard(result: QueryResult, ci: bool = False) -> QueryResult:
         model = row[idx["model_id"]]
         extra = ", ".join(x for x in (row[idx["model_family"]], human_params(row[idx["model_parameters"]])) if x)
         labels[model] = f"{model} ({extra})" if extra else model
-        models.setdefault(model, {})[col] = format_cell(
+        cell = format_cell(
             row[idx["value"]], row[idx["stderr"]], row[idx["ci_low"]], row[idx["ci_high"]], row[idx["n"]], ci
         )
+        status = row[idx["status"]]
+        models.setdefault(model, {})[col] = cell if status == "complete" else f"{cell} [{status}]"
     rows = [tuple([labels[m]] + [cells.get(c, "") for c in columns]) for m, cells in models.items()]
     return QueryResult(["model"] + columns, rows)

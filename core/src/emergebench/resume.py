@@ -1,0 +1,77 @@
+"""Which run folder a run writes: an unfinished run of the same spec (resumed), or a new one.
+
+Every candidate is claimed (``claim.RunClaim``) before it is looked at closely, so two processes
+starting one spec at once can never both take the same folder: the loser of the claim moves on to the
+next candidate or to a folder of its own.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from .claim import RunClaim, writer_pid
+from .errors import UsageError
+from .journal import JOURNAL_FILE, SPEC_FILE, read_journal, read_result
+from .records import utcnow
+
+
+@dataclass
+class ChosenRun:
+    claim: RunClaim
+    run_id: str
+    run_dir: Path
+    resuming: bool
+
+
+def needs_work(run_dir: Path) -> bool:
+    """Whether a run folder (claimed by the caller) is unfinished: no run.json, a status other than
+    complete, or a 'complete' run whose journal no longer holds every sample (damaged since)."""
+    result = read_result(run_dir)
+    if result is None:
+        return True
+    if result.status != "complete":
+        return True
+    journal = read_journal(run_dir / JOURNAL_FILE, result.run_id)
+    return bool(journal.damaged) or len(journal.results) < result.n_expected
+
+
+def choose_run(runs_dir: Path, spec_id: str, *, resume: bool, fresh: bool) -> ChosenRun:
+    busy: list[Path] = []
+    if not fresh and runs_dir.exists():
+        candidates = sorted((p for p in runs_dir.iterdir() if p.name.startswith(spec_id + "-")), reverse=True)
+        checked_complete = False
+        for run_dir in candidates:
+            if not (run_dir / SPEC_FILE).exists():
+                continue  # not yet (or never) written: a folder being created, or not a run
+            result = read_result(run_dir)
+            if result is not None and result.status == "complete":
+                # Only the newest complete run is re-read: older ones are superseded by it.
+                if checked_complete:
+                    continue
+                checked_complete = True
+            claim = RunClaim.try_claim(run_dir)
+            if claim is None:
+                busy.append(run_dir)
+                continue
+            if needs_work(run_dir):  # re-read under the claim: the last writer may have just finished
+                return ChosenRun(claim, run_dir.name, run_dir, True)
+            claim.release()
+    if resume:
+        if busy:
+            pid = writer_pid(busy[0])
+            who = f"process {pid}" if pid else "another process"
+            raise UsageError(
+                f"--resume: run {busy[0].name} is being written by {who} right now; wait for it to finish, "
+                "or drop --resume to start a separate run of this spec"
+            )
+        raise UsageError(
+            f"--resume: no unfinished run of this spec ({spec_id}) in {runs_dir}; drop --resume to start a new run"
+        )
+    while True:
+        run_id = f"{spec_id}-{utcnow().strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(2)}"
+        try:
+            return ChosenRun(RunClaim.create(runs_dir / run_id), run_id, runs_dir / run_id, False)
+        except FileExistsError:
+            continue
