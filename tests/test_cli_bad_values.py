@@ -16,6 +16,7 @@ import click
 import pytest
 from click.testing import CliRunner
 from emergebench.cli import cli
+from emergebench.cli_types import FailureAllowanceType, FiniteFloatRange
 from emergebench.plugins import reset_manager
 
 
@@ -48,6 +49,7 @@ def walk(
 # Arguments that get a command past its required ones, so the bad option is what fails.
 REQUIRED = {
     ("run",): ["testtask/qa", "-m", "scripted/echo"],
+    ("sweep",): ["-t", "testtask/qa", "-m", "scripted/echo", "--dry-run"],
     ("sync", "push"): ["--repo", "org/name"],
     ("sync", "pull"): ["--repo", "org/name"],
     ("export",): ["--out", "out"],
@@ -77,8 +79,10 @@ def bad_values(param: click.Parameter, home: Path) -> list[str]:
         return ["abc"]
     if isinstance(kind, click.Choice):
         return ["no-such-choice"]
-    if kind.name in ("seconds", "N|P%"):
-        return ["abc", "nan", "-1", "0", "inf"] if kind.name == "seconds" else ["abc", "-1", "101%", "nan%", "5%%"]
+    if isinstance(kind, FiniteFloatRange):
+        return ["abc", "nan", "-1", "0", "inf"]
+    if isinstance(kind, FailureAllowanceType):
+        return ["abc", "-1", "101%", "nan%", "5%%"]
     if isinstance(kind, click.Path) and not kind.exists and not kind.dir_okay:
         return [str(home / "missing-folder" / "x.file")]
     return []
@@ -128,23 +132,23 @@ def test_every_option_rejects_bad_values_cleanly(home):
         (["run", "testtask/qa", "-m", "scripted/echo", "-J", "temperature=0"], "--grader-model"),
         (["run", "testtask/qa", "-m", "scripted/echo", "--max-failures", "-1"], "--max-failures"),
         (["runs", "-n", "-5"], "-n"),
-        (["runs", "--registry", "/nonexistent-eb-folder/sub/r.duckdb"], "does not exist"),
+        (["runs", "--registry", "{home}/no-such-folder/sub/r.duckdb"], "does not exist"),
         (["sync", "pull", "--repo", "../x"], "--repo"),
         (["sync", "push", "--repo", "org/../x"], "--repo"),
         (["sync", "pull", "--repo", "org/na..me"], "--repo"),
     ],
 )
 def test_issue_findings_are_usage_errors(home, args, message):
+    args = [a.replace("{home}", str(home)) for a in args]
     result = CliRunner().invoke(cli, args, catch_exceptions=True)
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     assert result.exit_code == 2, result.output
     assert message in result.output and "Traceback" not in result.output
     assert not (home / "runs").exists() or not any((home / "runs").iterdir()), "nothing ran"
+    assert not (home / "no-such-folder").exists(), "nothing was created"
 
 
 def test_good_values_pass_the_types():
-    from emergebench.cli_types import FailureAllowanceType, FiniteFloatRange
-
     assert FiniteFloatRange(0, 10).convert("2.5", None, None) == 2.5
     allowance = FailureAllowanceType().convert("5%", None, None)
     assert (allowance.allowed(40), allowance.allowed(19), allowance.allowed(20)) == (2, 0, 1)

@@ -20,15 +20,15 @@ MAX_SEED = 2**63 - 1
 MAX_SAMPLES = 2**31 - 1
 MAX_EPOCHS = 10_000
 MAX_TIMEOUT_S = 7 * 24 * 3600.0
+MAX_DOLLARS = 1e9
 
 
 class FiniteFloatRange(click.ParamType):
     """A float in (low, high]: click's FloatRange lets NaN through (every comparison with NaN is false)."""
 
-    name = "seconds"
-
-    def __init__(self, low: float, high: float) -> None:
-        self.low, self.high = low, high
+    def __init__(self, low: float, high: float, unit: str = "seconds") -> None:
+        self.low, self.high, self.unit = low, high, unit
+        self.name = unit
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
         try:
@@ -36,7 +36,9 @@ class FiniteFloatRange(click.ParamType):
         except (TypeError, ValueError):
             self.fail(f"{value!r} is not a number", param, ctx)
         if not math.isfinite(number) or not self.low < number <= self.high:
-            self.fail(f"{value!r} is not a number of seconds above {self.low:g} and at most {self.high:g}", param, ctx)
+            self.fail(
+                f"{value!r} is not a number of {self.unit} above {self.low:g} and at most {self.high:g}", param, ctx
+            )
         return number
 
 

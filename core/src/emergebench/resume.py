@@ -8,10 +8,11 @@ next candidate or to a folder of its own.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .claim import RunClaim, writer_pid
+from .claim import RunClaim, writer_alive, writer_pid
 from .errors import UsageError
 from .journal import JOURNAL_FILE, SPEC_FILE, read_journal, read_result
 from .records import utcnow
@@ -37,27 +38,42 @@ def needs_work(run_dir: Path) -> bool:
     return bool(journal.damaged) or len(journal.results) < result.n_expected
 
 
-def choose_run(runs_dir: Path, spec_id: str, *, resume: bool, fresh: bool) -> ChosenRun:
-    busy: list[Path] = []
-    if not fresh and runs_dir.exists():
-        candidates = sorted((p for p in runs_dir.iterdir() if p.name.startswith(spec_id + "-")), reverse=True)
-        checked_complete = False
-        for run_dir in candidates:
-            if not (run_dir / SPEC_FILE).exists():
-                continue  # not yet (or never) written: a folder being created, or not a run
-            result = read_result(run_dir)
-            if result is not None and result.status == "complete":
-                # Only the newest complete run is re-read: older ones are superseded by it.
-                if checked_complete:
-                    continue
-                checked_complete = True
-            claim = RunClaim.try_claim(run_dir)
-            if claim is None:
-                busy.append(run_dir)
+def candidates(runs_dir: Path, spec_id: str) -> Iterator[Path]:
+    """Run folders of this spec worth a look, newest first: unfinished ones, and the newest complete one
+    (re-read in case its journal was damaged since; older complete runs are superseded by it)."""
+    if not runs_dir.exists():
+        return
+    seen_complete = False
+    for run_dir in sorted((p for p in runs_dir.iterdir() if p.name.startswith(spec_id + "-")), reverse=True):
+        if not (run_dir / SPEC_FILE).exists():
+            continue  # not yet (or never) written: a folder being created, or not a run
+        result = read_result(run_dir)
+        if result is not None and result.status == "complete":
+            if seen_complete:
                 continue
-            if needs_work(run_dir):  # re-read under the claim: the last writer may have just finished
-                return ChosenRun(claim, run_dir.name, run_dir, True)
-            claim.release()
+            seen_complete = True
+        yield run_dir
+
+
+def find_resumable(runs_dir: Path, spec_id: str) -> Path | None:
+    """The run a new run of this spec would resume, without claiming it (for plans and previews)."""
+    for run_dir in candidates(runs_dir, spec_id):
+        if not writer_alive(run_dir) and needs_work(run_dir):
+            return run_dir
+    return None
+
+
+def choose_run(runs_dir: Path, spec_id: str, *, resume: bool, fresh: bool) -> ChosenRun:
+    """Claim the run to write: the newest unfinished run of this spec nobody is writing, else a new one."""
+    busy: list[Path] = []
+    for run_dir in [] if fresh else candidates(runs_dir, spec_id):
+        claim = RunClaim.try_claim(run_dir)
+        if claim is None:
+            busy.append(run_dir)
+            continue
+        if needs_work(run_dir):  # re-read under the claim: the last writer may have just finished
+            return ChosenRun(claim, run_dir.name, run_dir, True)
+        claim.release()
     if resume:
         if busy:
             pid = writer_pid(busy[0])

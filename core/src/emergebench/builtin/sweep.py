@@ -14,6 +14,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from ..cli_types import MAX_DOLLARS, MAX_EPOCHS, MAX_SAMPLES, MAX_SEED, MAX_TIMEOUT_S, FiniteFloatRange
 from ..hookspecs import hookimpl
 from ..retry import RetryPolicy
 
@@ -129,9 +130,9 @@ def print_outcomes(result: Any, as_json: bool) -> None:
 @click.option("-T", "task_args", multiple=True, help="Task option key=value for every task.")
 @click.option("--grid", "grid", multiple=True, help="Task option key=JSON list, crossed with the rest: --grid k=[1,2].")
 @click.option("-M", "model_args", multiple=True, help="Model option key=value for every -m model.")
-@click.option("--seed", "seeds", multiple=True, type=int, help="Seed (repeatable; default 0).")
-@click.option("--limit", type=click.IntRange(1), default=None, help="At most N samples per run.")
-@click.option("--epochs", type=click.IntRange(1), default=1, show_default=True)
+@click.option("--seed", "seeds", multiple=True, type=click.IntRange(0, MAX_SEED), help="Seed (repeatable; default 0).")
+@click.option("--limit", type=click.IntRange(1, MAX_SAMPLES), default=None, help="At most N samples per run.")
+@click.option("--epochs", type=click.IntRange(1, MAX_EPOCHS), default=1, show_default=True)
 @click.option("--grader", default=None, help="Grader name (defaults to each task's own).")
 @click.option("-A", "grader_args", multiple=True, help="Grader option key=value.")
 @click.option("--grader-model", default=None, help="Judge model for model-graded tasks.")
@@ -147,12 +148,18 @@ def print_outcomes(result: Any, as_json: bool) -> None:
 )
 @click.option("--endpoint-limit", "endpoint_limits", multiple=True, help="ENDPOINT=N for one endpoint (repeatable).")
 @click.option(
-    "--cost-limit", type=click.FloatRange(min=0, min_open=True), default=None, help="US dollars, whole sweep."
+    "--cost-limit", type=FiniteFloatRange(0.0, MAX_DOLLARS, "dollars"), default=None, help="US dollars, whole sweep."
 )
-@click.option("--prices", "prices_file", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--prices", "prices_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None)
 @click.option("--no-cache", is_flag=True, help="Do not reuse cached model calls.")
 @click.option("--max-retries", type=click.IntRange(1, 100), default=6, show_default=True)
-@click.option("--timeout", type=float, default=300.0, show_default=True, help="Seconds per model call.")
+@click.option(
+    "--timeout",
+    type=FiniteFloatRange(0.0, MAX_TIMEOUT_S),
+    default=300.0,
+    show_default=True,
+    help="Seconds per model call.",
+)
 @click.option("--contributor", envvar="EMERGEBENCH_CONTRIBUTOR", default=None)
 @click.option("--dry-run", is_flag=True, help="List the runs and which are already complete; run nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")

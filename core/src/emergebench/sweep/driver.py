@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..journal import find_resumable, iter_journal, read_result
+from ..journal import iter_journal, read_result
 from ..plugins import PluginManager
 from ..records import RunResult, RunSpec
-from ..runner import run_cost, run_is_alive, validate_args
+from ..resume import find_resumable
+from ..runner import run_cost, validate_args
 from .jobs import RunEvent, RunJob, SampleEvent, WorkerConfig
 from .plan import PlannedRun
 from .view import SweepCounts, SweepView
@@ -87,7 +88,7 @@ def complete_runs(runs_dir: Path, spec_ids: Iterable[str]) -> dict[str, RunResul
 
 def resumable_progress(runs_dir: Path, spec: RunSpec) -> tuple[int, float]:
     """Samples already journaled by the unfinished run this spec would resume, and what they cost."""
-    run_dir = find_resumable(runs_dir, spec.spec_id, in_use=run_is_alive)
+    run_dir = find_resumable(runs_dir, spec.spec_id)
     if run_dir is None:
         return 0, 0.0
     results = list(iter_journal(run_dir / "journal.jsonl"))
