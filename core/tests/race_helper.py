@@ -20,10 +20,14 @@ def trial(home: Path, processes: int, args: list[str]) -> list[int]:
     os.environ["EMERGEBENCH_HOME"] = str(home)
     read_end, write_end = os.pipe()
     pids = []
-    for _ in range(processes):
+    home.mkdir(parents=True, exist_ok=True)
+    for index in range(processes):
         pid = os.fork()
         if pid == 0:
             os.close(write_end)
+            out = os.open(home / f"writer{index}.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            os.dup2(out, 1)  # the parent's stdout carries only the JSON result
+            os.dup2(out, 2)
             os.read(read_end, 1)  # the gate: every child starts when the parent writes
             try:
                 cli.main(args=args, prog_name="emergebench", standalone_mode=False)
@@ -31,7 +35,12 @@ def trial(home: Path, processes: int, args: list[str]) -> list[int]:
             except SystemExit as exc:
                 code = exc.code if isinstance(exc.code, int) else 1
             except BaseException:  # noqa: BLE001 - any crash is a failed trial
+                import traceback
+
+                traceback.print_exc()
                 code = 99
+            sys.stdout.flush()
+            sys.stderr.flush()
             os._exit(code)
         pids.append(pid)
     os.close(read_end)

@@ -86,3 +86,15 @@ def solve_sum(messages: Any, config: Any) -> str:
     """A scripted 'model' that answers correctly."""
     a, b = messages[-1].content.split("+")
     return str(int(a) + int(b))
+
+
+def fails_on_multiples_of_three(messages: Any, config: Any) -> str:
+    """A scripted 'model' that fails (not transiently) on questions ``i+i`` with ``i % 3 == 0``."""
+    a, b = messages[-1].content.split("+")
+    if int(a) % 3 == 0:
+        raise RuntimeError(f"refused {a}+{b}")
+    return str(int(a) + int(b))
+
+
+def always_fails(messages: Any, config: Any) -> str:
+    raise RuntimeError("this model never answers")
