@@ -334,3 +334,15 @@ def test_resume_while_another_process_writes_says_so(env):
     finally:
         writer.kill()
         writer.wait(timeout=30)
+
+
+def test_a_run_folder_that_cannot_be_written_is_a_clear_error(env):
+    """The disk is full from the start: not even run.json fits. One clear line, no traceback."""
+    proc = eb(env, "run", "core-test/add", *GOOD, "-T", "n=5", file_size_limit=100)
+    assert_clean(proc)
+    assert proc.returncode == 1
+    assert "cannot write the run folder" in proc.stderr and "re-run the same command" in proc.stderr
+    again = eb(env, "run", "core-test/add", *GOOD, "-T", "n=5")
+    assert again.returncode == 0, again.stderr
+    newest = run_dirs(env)[-1]
+    assert assert_counts_agree_with_journal(newest)["status"] == "complete"

@@ -202,6 +202,7 @@ class Runner:
         self.on_progress: Callable[[SampleResult], None] | None = None
         self._warnings: list[str] = []
         self._done: dict[tuple[str, int], SampleResult] = {}
+        self._journal: Journal | None = None
 
     def _task(self) -> Task:
         task_cls = self.manager.catalog.task(self.spec.task)
@@ -261,7 +262,14 @@ class Runner:
                     chosen.run_id, chosen.run_dir, chosen.resuming, task, grader, samples, subject, grader_model
                 )
             finally:
+                if self._journal is not None:
+                    self._journal.close()  # already closed unless the run folder could not be set up
                 chosen.claim.release()
+        except OSError as exc:  # samples, cache and journal handle their own; this is the run folder itself
+            raise UsageError(
+                f"cannot write the run folder under {runs_dir} ({exc.strerror or exc}); free disk space or fix "
+                "its permissions, then re-run the same command (finished samples are kept)"
+            ) from None
         finally:
             for model in (subject, grader_model):
                 if model is not None:
@@ -285,6 +293,7 @@ class Runner:
         spec, options = self.spec, self.options
         self.run_id = run_id
         journal = Journal(run_dir)
+        self._journal = journal
         torn = journal.open()
         if torn:
             self._report(torn)
