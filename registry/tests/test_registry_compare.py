@@ -73,5 +73,17 @@ def test_unknown_run_and_metric_errors_say_what_to_do(reg_run, reg_home) -> None
         compare_runs(Store(), a.run_id, "nope")
     with pytest.raises(UsageError, match="per-sample scores are correct, length: pick one with --metric"):
         compare_runs(Store(), a.run_id, a.run_id, metric="bleu")
+    grouped = reg_run(task="regtest/grouped")  # accuracy only per group: no one score is its mean
     with pytest.raises(UsageError, match="'accuracy' \\(the task's main metric\\)"):
-        compare_runs(Store(), a.run_id, a.run_id)
+        compare_runs(Store(), grouped.run_id, grouped.run_id)
+
+
+def test_compare_without_metric_uses_the_score_whose_mean_is_the_main_metric(reg_run, reg_home) -> None:
+    """The README's `compare MODEL MODEL --task T` failed on main: the main metric (accuracy) is not a
+    per-sample score name; the score whose mean it is (correct, 1/6 and 1) is compared instead."""
+    reg_run()
+    reg_run(model="scripted/constant", model_args={"reply": "0"})
+    out = invoke("compare", "scripted/function", "scripted/constant", "--task", "regtest/quiz", "--format", "json")
+    assert out.exit_code == 0, out.output
+    (row,) = json.loads(out.output)
+    assert (row["metric"], row["mean_A"], row["mean_B"]) == ("correct", 1.0, round(1 / 6, 4))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -13,7 +14,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from . import __version__
+from . import __version__, first_party, task_help
 from .cli_types import (
     MAX_EPOCHS,
     MAX_SAMPLES,
@@ -68,6 +69,17 @@ class PluginGroup(click.Group):
         if cmd_name not in BUILTIN_COMMANDS:
             self._add_plugin_commands()
         return super().get_command(ctx, cmd_name)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError:
+            hint = first_party.hint_for_command(args[0]) if args else None
+            if hint is None:
+                raise
+            ctx.fail(f"No such command {args[0]!r}: {hint}")
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -179,29 +191,31 @@ def uninstall(packages: tuple[str, ...], yes: bool) -> None:
 
 
 @cli.command()
+@click.argument("name", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
-def tasks(as_json: bool) -> None:
-    """List the tasks the installed plugins provide.
+def tasks(name: str | None, as_json: bool) -> None:
+    """List the tasks the installed plugins provide, or show one task in full: its arguments (types,
+    defaults, help), metrics and an example command.
 
     \b
     Example:
-        emergebench tasks --json
+        emergebench tasks
+        emergebench tasks mars/event
     """
     manager = get_manager()
     catalog = manager.catalog
     manager.report_problems(_echo_err)
-    rows = [
-        {
-            "name": name,
-            "version": cls.version,
-            "plugin": cls.plugin,
-            "main_metric": cls.main_metric,
-            "args": ", ".join(cls.Args.model_fields),
-            "description": cls.description,
-        }
-        for name, cls in sorted(catalog.tasks.items())
-    ]
-    _emit(rows, ["name", "version", "plugin", "main_metric", "args", "description"], as_json)
+    width = shutil.get_terminal_size((100, 24)).columns
+    if name is None:
+        rows = task_help.list_rows(catalog.tasks)
+        if as_json:
+            click.echo(json.dumps(rows, indent=2))
+        else:
+            click.echo(task_help.render_list(rows, width))
+            _echo_err("\n`emergebench tasks NAME` shows a task's arguments, metrics and an example command.")
+        return
+    info = task_help.detail(catalog.task(name))
+    click.echo(json.dumps(info, indent=2) if as_json else task_help.render_detail(info, width))
 
 
 @cli.command()

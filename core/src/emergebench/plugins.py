@@ -14,7 +14,7 @@ from typing import Any
 
 import pluggy
 
-from . import hookspecs
+from . import first_party, hookspecs
 from .errors import UsageError
 from .grader import Grader
 from .model import ModelProvider
@@ -65,7 +65,7 @@ class Catalog:
 
     def task(self, name: str) -> type[Task]:
         self._check_conflict("task", name)
-        return _lookup(self.tasks, name, "task", "emergebench tasks")
+        return _lookup(self.tasks, name, "task", "emergebench tasks", first_party.hint_for_task(name))
 
     def grader(self, name: str) -> type[Grader]:
         self._check_conflict("grader", name)
@@ -83,7 +83,9 @@ class Catalog:
                 "'llamacpp/smollm2-135m' or 'openai/gpt-4o-mini' (see `emergebench models`)"
             )
         self._check_conflict("model", prefix)
-        provider = _lookup(self.models, prefix, "model provider", "emergebench models")
+        provider = _lookup(
+            self.models, prefix, "model provider", "emergebench models", first_party.hint_for_model_prefix(prefix)
+        )
         if not provider.open_names and name not in provider.known:
             close = difflib.get_close_matches(name, provider.known, n=3)
             hint = f" Did you mean: {', '.join(f'{prefix}/{c}' for c in close)}?" if close else ""
@@ -94,9 +96,11 @@ class Catalog:
         return provider, name
 
 
-def _lookup(table: dict[str, Any], name: str, kind: str, command: str) -> Any:
+def _lookup(table: dict[str, Any], name: str, kind: str, command: str, install_hint: str | None = None) -> Any:
     if name in table:
         return table[name]
+    if install_hint is not None:
+        raise UsageError(f"unknown {kind} {name!r}: {install_hint}")
     close = difflib.get_close_matches(name, list(table), n=3, cutoff=0.5)
     hint = f" Did you mean: {', '.join(close)}?" if close else ""
     raise UsageError(f"unknown {kind} {name!r}.{hint} Run `{command}` to list them all.")

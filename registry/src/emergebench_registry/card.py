@@ -42,8 +42,9 @@ def dataset_card(repo: str, files: list[str]) -> str:
     lines += [
         f"# {repo}: pooled emergebench results",
         "",
-        "Results of [emergebench](https://github.com/) runs, one immutable set of Parquet shards per run",
-        "(`data/<table>/<task>/<run_id>.parquet`). Pull them into a local registry and query with SQL:",
+        "Results of emergebench runs (an open framework for evaluating emergent abilities), one immutable",
+        "set of Parquet shards per run (`data/<table>/<task>/<run_id>.parquet`). Pull them into a local",
+        "registry and query with SQL:",
         "",
         "```",
         f"emergebench sync pull --repo {repo}",

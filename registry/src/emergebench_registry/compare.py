@@ -63,6 +63,24 @@ def resolve_run(store: Store, ref: str, task: str | None) -> tuple[str, str, str
     return rows[0]
 
 
+def score_behind_metric(store: Store, run_id: str, metric: str | None) -> str | None:
+    """The one per-sample score whose mean over the run's samples is the run-level ``metric`` (MARS's
+    ``accuracy`` is the mean of its per-sample ``correct``), so comparing by model works without
+    ``--metric``. None when no score, or more than one, matches the metric's value and count."""
+    if metric is None:
+        return None
+    rows = run_sql(
+        store,
+        """
+        WITH m AS (SELECT value, n FROM metrics WHERE run_id = $r AND name = $m AND breakdown = ''),
+             s AS (SELECT name, avg(value) AS mean, count(*) AS n FROM scores WHERE run_id = $r GROUP BY name)
+        SELECT s.name FROM s, m WHERE s.n = m.n AND abs(s.mean - m.value) <= 1e-9 * greatest(1, abs(m.value))
+        """,
+        params={"r": run_id, "m": metric},
+    ).rows
+    return rows[0][0] if len(rows) == 1 else None
+
+
 def compare_runs(
     store: Store, ref_a: str, ref_b: str, task: str | None = None, metric: str | None = None
 ) -> Comparison:
@@ -78,6 +96,8 @@ def compare_runs(
         for r in run_sql(store, "SELECT DISTINCT name FROM scores WHERE run_id = ? ORDER BY 1", params=[run_a]).rows
     ]
     chosen = metric or main_a
+    if metric is None and chosen not in names:
+        chosen = score_behind_metric(store, run_a, chosen) or chosen
     if chosen not in names:
         what = "" if metric else " (the task's main metric)"
         raise UsageError(
