@@ -34,7 +34,7 @@ def doc_commands() -> list[tuple[str, str]]:
     found = []
     for page in PAGES:
         for block in BLOCK.findall((ROOT / page).read_text()):
-            for line in block.splitlines():
+            for line in block.replace("\\\n", " ").splitlines():
                 command = line.split("  #")[0].strip()
                 if command and not command.startswith("#"):
                     found.append((page, command))

@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_core_cli import cli_env, eb  # noqa: F401  (the fixture is used by name)
+from test_core_cli import eb
 
 
 @pytest.fixture
-def env(cli_env: dict[str, str]) -> dict[str, str]:  # noqa: F811
+def env(cli_env: dict[str, str]) -> dict[str, str]:
     """The core with the core-test plugin only (as if no first-party plugin were installed)."""
     return {**cli_env, "COLUMNS": "80"}
 
