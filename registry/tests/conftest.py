@@ -56,8 +56,14 @@ def reg_run(reg_home: Path, reg_manager: PluginManager):
     return run
 
 
-@pytest.fixture
-def reg_hub(reg_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[HubServer]:
-    with HubServer() as hub:
+@pytest.fixture(params=["regular", "lfs"])
+def reg_hub(reg_home: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Iterator[HubServer]:
+    """The Hub test server, once answering ``regular`` and once ``lfs`` (the real Hub's answer for .parquet).
+
+    The LFS path is what huggingface_hub takes when hf_xet is absent (or disabled); the test server does
+    not speak Xet, so the client's Xet switch is turned off for this test.
+    """
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_DISABLE_XET", True)
+    with HubServer(upload_mode=request.param) as hub:
         monkeypatch.setenv("HF_TOKEN", hub.token)
         yield hub

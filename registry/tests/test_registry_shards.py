@@ -150,7 +150,7 @@ def test_absurd_row_count_and_incomplete_run(reg_run, reg_store: Store, tmp_path
     out = tmp_path / "shards"
     run_id = exported(reg_run, reg_store, out)
     target = Store(tmp_path / "target.duckdb")
-    monkeypatch.setattr("emergebench_registry.shards.MAX_SHARD_ROWS", 3)
+    monkeypatch.setenv("EMERGEBENCH_MAX_SHARD_ROWS", "3")
     with pytest.raises(ShardError, match="claims 6 rows, more than the 3 allowed"):
         import_paths(target, [out])
     monkeypatch.undo()

@@ -167,7 +167,7 @@ def test_bad_token_message_has_no_token(reg_run, reg_store: Store, reg_hub: HubS
     assert "HTTP 401" in str(err.value) and "hf_secret_value_123" not in str(err.value)
 
 
-def test_pull_downloads_concurrently_and_a_failed_download_changes_nothing(
+def test_pull_downloads_concurrently_and_a_failed_download_skips_only_its_run(
     reg_run, reg_store: Store, reg_hub: HubServer, tmp_path: Path
 ):
     runs = [reg_run(seed=s) for s in range(3)]
@@ -184,20 +184,40 @@ def test_pull_downloads_concurrently_and_a_failed_download_changes_nothing(
                 in_flight[0] -= 1
 
     reg_hub.on_request(slow_download)
-    # One shard's download fails for good (403): the pull stops before touching the store.
+    # One shard's download fails for good (403): its run is skipped, the other two land.
     victim = next(p for p in reg_hub.files(REPO, "dataset") if p.startswith("data/scores/") and runs[1].run_id in p)
-    reg_hub.inject(403, times=1, path_contains=victim.split("/")[-1], method="GET")
+    reg_hub.inject(403, times=1, path_contains=victim, method="GET")
     fresh = Store(tmp_path / "fresh.duckdb")
-    from emergebench.errors import UsageError
-
-    with pytest.raises(UsageError, match="HTTP 403"):
-        pull(fresh, REPO, reg_hub.endpoint)
-    assert run_sql(fresh, "SELECT count(*) FROM runs").rows == [(0,)]
-    assert run_sql(fresh, "SELECT count(*) FROM sync_files").rows == [(0,)]
-    assert run_sql(fresh, "SELECT count(*) FROM sync_heads").rows == [(0,)]
-    # The next pull fetches all 18 shards, several at once, and imports every run.
-    peak[0] = 0
-    report = pull(fresh, REPO, reg_hub.endpoint)
-    assert sorted(report.imported) == sorted(r.run_id for r in runs) and len(report.downloaded) == 18
+    first = pull(fresh, REPO, reg_hub.endpoint)
+    assert sorted(first.imported) == sorted([runs[0].run_id, runs[2].run_id])
+    assert list(first.rejected) == [victim] and "HTTP 403" in first.rejected[victim]
     assert peak[0] >= 2, "shards were downloaded one at a time"
+    assert run_sql(fresh, "SELECT count(*) FROM sync_files").rows == [(12,)]
+    assert run_sql(fresh, "SELECT count(*) FROM sync_heads").rows == [(0,)]  # so the next pull tries again
+    # The next pull fetches only the failed run's 6 shards and imports it.
+    reg_hub.clear_requests()
+    report = pull(fresh, REPO, reg_hub.endpoint)
+    assert report.imported == [runs[1].run_id] and len(report.downloaded) == 6
+    assert results(fresh)[1:] == results(reg_store)[1:]
+
+
+def test_repo_with_files_uploaded_each_way_pulls_identically(
+    reg_run, reg_store: Store, reg_hub: HubServer, tmp_path: Path
+):
+    """One run pushed with ``regular`` uploads, one through LFS (batch, PUT, verify, lfsFile): same pull."""
+    first = reg_run()
+    reg_hub.upload_mode = "regular"
+    push(reg_store, REPO, reg_hub.endpoint, run_ids=[first.run_id])
+    second = reg_run(model="scripted/constant", model_args={"reply": "2"})
+    reg_hub.upload_mode = "lfs"
+    reg_hub.clear_requests()
+    push(reg_store, REPO, reg_hub.endpoint, run_ids=[second.run_id])
+    assert any(p.endswith("/info/lfs/objects/batch") for _, p in reg_hub.requests)
+    assert sum(m == "PUT" and p.startswith("/_lfs/") for m, p in reg_hub.requests) == 6
+    lfs = reg_hub.lfs_files(REPO, "dataset")
+    assert len(lfs) == 6 and all(second.run_id in p for p in lfs)
+    assert "README.md" not in lfs
+    fresh = Store(tmp_path / "fresh.duckdb")
+    report = pull(fresh, REPO, reg_hub.endpoint)
+    assert sorted(report.imported) == sorted([first.run_id, second.run_id]) and not report.rejected
     assert results(fresh)[1:] == results(reg_store)[1:]

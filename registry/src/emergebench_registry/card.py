@@ -6,6 +6,7 @@ viewer and ``datasets.load_dataset(repo, "scores")`` read the Parquet files dire
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 
 from .shards import SHARD_TABLES, parse_shard_path
@@ -58,3 +59,9 @@ def dataset_card(repo: str, files: list[str]) -> str:
     lines += ["", f"## Contents ({sum(runs_per_task.values())} runs)", "", "| task | runs |", "|---|---|"]
     lines += [f"| {task} | {n} |" for task, n in sorted(runs_per_task.items())]
     return "\n".join(lines) + "\n"
+
+
+def card_blob_id(card: str) -> str:
+    """The git blob id the Hub reports for a README holding ``card``: compared, never downloaded."""
+    data = card.encode()
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()

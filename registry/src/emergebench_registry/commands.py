@@ -296,8 +296,11 @@ def pull_command(repo: str, endpoint: str | None, revision: str | None, registry
         f"{len(report.unchanged)} already present."
     )
     for path, problem in sorted(report.rejected.items()):
-        click.echo(f"Rejected {path}: {problem}", err=True)
+        shown = path if path.isascii() and path.isprintable() else repr(path)  # no terminal escapes
+        click.echo(f"Rejected {shown}: {problem}", err=True)
     if report.rejected:
+        retry = " (failed downloads are retried on the next pull)" if report.failed_downloads else ""
+        click.echo(f"Pull refused {len(report.rejected)} file(s); every other run was imported{retry}.", err=True)
         raise click.exceptions.Exit(1)
 
 

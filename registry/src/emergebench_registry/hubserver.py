@@ -2,10 +2,15 @@
 
 No installable Hub-compatible server exists, and tests must never reach the network, so this module
 speaks the subset of the Hub's HTTP API that ``huggingface_hub`` (2.x) uses for repos, commits,
-listings and downloads (see docs/registry.md, "Hub test server"). Files are answered with
-``uploadMode: "regular"`` so the client sends bytes base64 inside the commit and no LFS/Xet protocol
-is needed. Failures the real Hub produces (412 stale parent, 409 commit in progress, 429 quota, 5xx)
-can be injected so retry logic is tested against the real client's behaviour.
+listings and downloads (see docs/registry.md, "Hub test server"). ``upload_mode="regular"`` answers
+every preupload with ``regular`` (bytes travel base64 inside the commit); ``upload_mode="lfs"`` answers
+``lfs`` for .parquet files as huggingface.co does, and serves the Git LFS batch API (basic transfer:
+batch, PUT, verify), ``lfsFile`` commit operations, LFS tree entries and ``X-Linked-Etag``/``Size`` on
+downloads. The Xet protocol is not served: clients that have ``hf_xet`` must set ``HF_HUB_DISABLE_XET``
+to take the LFS path (what huggingface_hub does when hf_xet is absent). The mode can be changed
+between commits, so one repo can hold files uploaded each way. Failures the real Hub produces (412
+stale parent, 409 commit in progress, 429 quota, 5xx) can be injected so retry logic is tested against
+the real client's behaviour.
 
 Usage::
 
@@ -33,6 +38,9 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 __all__ = ["HubServer", "HubError", "git_blob_sha"]
 
 REPO_TYPES = ("model", "dataset", "space")
+UPLOAD_MODES = ("regular", "lfs")
+LFS_SUFFIXES = (".parquet", ".arrow", ".bin", ".safetensors", ".gguf")  # as in the Hub's default .gitattributes
+SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 MAX_BODY_BYTES = 512 * 1024 * 1024
 TREE_PAGE_SIZE = 1000
 SHA_RE = re.compile(r"^[0-9a-f]{7,40}$")
@@ -72,6 +80,7 @@ class Commit:
     message: str
     author: str
     date: datetime
+    lfs: dict[str, str] = field(default_factory=dict)  # path -> sha256 of files stored through LFS
 
 
 @dataclass
@@ -114,9 +123,20 @@ class Injection:
 class HubServer:
     """An in-memory Hub on 127.0.0.1 (port 0 by default) served from a daemon thread."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, token: str | None = None, user: str = "tester"):
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        token: str | None = None,
+        user: str = "tester",
+        upload_mode: str = "regular",
+    ):
+        if upload_mode not in UPLOAD_MODES:
+            raise ValueError(f"upload_mode must be one of {UPLOAD_MODES}, got {upload_mode!r}")
         self.token = token or "hf_test_" + secrets.token_hex(16)
         self.user = user
+        self.upload_mode = upload_mode
+        self._lfs_objects: dict[str, bytes] = {}  # sha256 -> bytes uploaded through the LFS batch API
         self.requests: list[tuple[str, str]] = []
         self._host = host
         self._port = port
@@ -188,19 +208,31 @@ class HubServer:
         message: str = "seed",
         revision: str = "main",
         delete: list[str] | None = None,
+        lfs: bool = False,
+        hostile_names: bool = False,
     ) -> str:
-        """Commit ``files`` (and deletions) to branch ``revision`` (created from main if new); returns the sha."""
+        """Commit ``files`` (and deletions) to branch ``revision`` (created from main if new); returns the sha.
+
+        With ``lfs`` the files are stored as LFS objects, as if uploaded through the batch API. With
+        ``hostile_names`` paths are stored unchecked (``data/../../x``), as a hostile mirror would list them.
+        """
         with self._lock:
             repo = self._repo(repo_type, repo_id)
             if revision not in repo.branches:
                 repo.branches[revision] = repo.branches["main"]
             parent = repo.commits[repo.branches[revision]]
             new_files = dict(parent.files)
+            new_lfs = dict(parent.lfs)
             for path, data in files.items():
-                new_files[_check_path(path)] = bytes(data)
+                new_files[path if hostile_names else _check_path(path)] = bytes(data)
+                new_lfs.pop(path, None)
+                if lfs:
+                    new_lfs[path] = hashlib.sha256(data).hexdigest()
+                    self._lfs_objects[new_lfs[path]] = bytes(data)
             for path in delete or []:
                 new_files.pop(path, None)
-            commit = self._new_commit(repo, parent.sha, new_files, message, "")
+                new_lfs.pop(path, None)
+            commit = self._new_commit(repo, parent.sha, new_files, message, "", new_lfs)
             repo.branches[revision] = commit.sha
             return commit.sha
 
@@ -217,6 +249,11 @@ class HubServer:
     def files(self, repo_id: str, repo_type: str = "model", revision: str = "main") -> dict[str, bytes]:
         with self._lock:
             return dict(self._repo(repo_type, repo_id).resolve(revision).files)
+
+    def lfs_files(self, repo_id: str, repo_type: str = "model", revision: str = "main") -> dict[str, str]:
+        """Paths stored through LFS at ``revision``, with their sha256."""
+        with self._lock:
+            return dict(self._repo(repo_type, repo_id).resolve(revision).lfs)
 
     def branches(self, repo_id: str, repo_type: str = "model") -> dict[str, str]:
         with self._lock:
@@ -257,11 +294,19 @@ class HubServer:
             raise HubError(404, f"Repository not found: {repo_type} {repo_id}", "RepoNotFound")
         return repo
 
-    def _new_commit(self, repo: Repo, parent: str | None, files: dict[str, bytes], title: str, msg: str) -> Commit:
+    def _new_commit(
+        self,
+        repo: Repo,
+        parent: str | None,
+        files: dict[str, bytes],
+        title: str,
+        msg: str,
+        lfs: dict[str, str] | None = None,
+    ) -> Commit:
         self._counter += 1
         seed = f"{repo.repo_id}\n{parent}\n{title}\n{self._counter}\n{secrets.token_hex(8)}"
         sha = hashlib.sha1(seed.encode()).hexdigest()
-        commit = Commit(sha, parent, files, title, msg, self.user, datetime.now(UTC))
+        commit = Commit(sha, parent, files, title, msg, self.user, datetime.now(UTC), dict(lfs or {}))
         repo.commits[sha] = commit
         return commit
 
@@ -298,6 +343,11 @@ def _check_path(path: str) -> str:
     if not path or path.startswith("/") or any(part in ("", ".", "..") for part in path.split("/")):
         raise HubError(400, f"invalid path in repo {path!r}")
     return path
+
+
+def _lfs_pointer(sha256: str, size: int) -> bytes:
+    """The Git LFS pointer file git stores in place of an LFS object."""
+    return f"version https://git-lfs.github.com/spec/v1\noid sha256:{sha256}\nsize {size}\n".encode()
 
 
 def _iso(moment: datetime) -> str:
@@ -413,6 +463,16 @@ class _Handler(BaseHTTPRequestHandler):
         if parts[:1] == ["api"]:
             self._route_api(method, parts[1:], body)
             return
+        if parts[:1] == ["_lfs"] and len(parts) in (2, 3):
+            self._lfs_object(method, parts[1], parts[2:], body)
+            return
+        if parts[-4:] == ["info", "lfs", "objects", "batch"] and method == "POST":
+            repo_type = parts[0][:-1] if parts[0] in ("datasets", "spaces") else "model"
+            names = parts[1:-4] if repo_type != "model" else parts[:-4]
+            if len(names) != 2 or not names[1].endswith(".git"):
+                raise HubError(404, f"no such LFS route: /{'/'.join(parts)}")
+            self._lfs_batch(repo_type, f"{names[0]}/{names[1][: -len('.git')]}", json.loads(body or b"{}"))
+            return
         # /{datasets|spaces/}org/name/resolve/rev/path...
         repo_type = "model"
         if parts[:1] in (["datasets"], ["spaces"]):
@@ -523,20 +583,18 @@ class _Handler(BaseHTTPRequestHandler):
         for item in payload.get("files", []):
             path = _check_path(item["path"])
             existing = files.get(path)
-            answer.append(
-                {
-                    "path": path,
-                    "uploadMode": "regular",
-                    "shouldIgnore": False,
-                    "oid": git_blob_sha(existing) if existing is not None else None,
-                }
-            )
+            lfs = self.hub.upload_mode == "lfs" and path.endswith(LFS_SUFFIXES)
+            oid = None
+            if existing is not None:
+                oid = hashlib.sha256(existing).hexdigest() if lfs else git_blob_sha(existing)
+            answer.append({"path": path, "uploadMode": "lfs" if lfs else "regular", "shouldIgnore": False, "oid": oid})
         self._json({"files": answer, "commitOid": None})
 
     def _commit(self, repo_type: str, repo_id: str, revision: str, body: bytes) -> None:
         self._authorize()
         header: dict[str, Any] | None = None
         adds: dict[str, bytes] = {}
+        lfs_adds: dict[str, str] = {}
         deletes: list[str] = []
         folders: list[str] = []
         for number, line in enumerate(body.splitlines(), start=1):
@@ -558,7 +616,15 @@ class _Handler(BaseHTTPRequestHandler):
             elif key == "deletedFolder":
                 folders.append(value["path"].rstrip("/"))
             elif key == "lfsFile":
-                raise HubError(400, f"LFS uploads are not supported by this test server ({value.get('path')})")
+                path, oid = _check_path(value["path"]), str(value.get("oid", ""))
+                if value.get("algo", "sha256") != "sha256" or not SHA256_RE.match(oid):
+                    raise HubError(400, f"lfsFile {path!r} needs a sha256 oid")
+                with self.hub._lock:
+                    data = self.hub._lfs_objects.get(oid)
+                if data is None or ("size" in value and value["size"] != len(data)):
+                    raise HubError(422, f"LFS object {oid} for {path!r} was never uploaded (or its size differs)")
+                adds[path] = data
+                lfs_adds[path] = oid
             else:
                 raise HubError(400, f"unknown commit operation {key!r} on line {number}")
         if header is None or not header.get("summary"):
@@ -581,15 +647,21 @@ class _Handler(BaseHTTPRequestHandler):
                     raise HubError(412, DEFAULT_MESSAGES[412])
                 branch = revision
             files = dict(base.files)
+            lfs = dict(base.lfs)
             for path in deletes:
                 if path not in files:
                     raise HubError(404, f"A file with this name doesn't exist: {path}", "EntryNotFound")
                 del files[path]
+                lfs.pop(path, None)
             for folder in folders:
                 for path in [p for p in files if p == folder or p.startswith(folder + "/")]:
                     del files[path]
+                    lfs.pop(path, None)
             files.update(adds)
-            commit = hub._new_commit(repo, base.sha, files, header["summary"], header.get("description") or "")
+            for path in adds:
+                lfs.pop(path, None)
+            lfs.update(lfs_adds)
+            commit = hub._new_commit(repo, base.sha, files, header["summary"], header.get("description") or "", lfs)
             repo.branches[branch] = commit.sha
             prefix = "" if repo_type == "model" else f"{repo_type}s/"
             url = f"{hub.endpoint}/{prefix}{repo_id}"
@@ -608,7 +680,17 @@ class _Handler(BaseHTTPRequestHandler):
             oid = hashlib.sha1("\n".join(inner).encode()).hexdigest()
             return {"type": "directory", "oid": oid, "path": path, "size": 0}
         data = commit.files[path]
-        return {"type": "file", "oid": git_blob_sha(data), "size": len(data), "path": path}
+        sha256 = commit.lfs.get(path)
+        if sha256 is None:
+            return {"type": "file", "oid": git_blob_sha(data), "size": len(data), "path": path}
+        pointer = _lfs_pointer(sha256, len(data))
+        return {
+            "type": "file",
+            "oid": git_blob_sha(pointer),  # git stores the pointer; the Hub reports its blob id
+            "size": len(data),
+            "path": path,
+            "lfs": {"oid": sha256, "size": len(data), "pointerSize": len(pointer)},
+        }
 
     def _tree(self, repo_type: str, repo_id: str, revision: str, base: str) -> None:
         recursive = self.query.get("recursive", ["false"])[0].lower() in ("1", "true")
@@ -701,17 +783,68 @@ class _Handler(BaseHTTPRequestHandler):
                 repo.branches[branch] = repo.resolve(payload.get("startingPoint") or "main").sha
         self._json({})
 
+    def _lfs_batch(self, repo_type: str, repo_id: str, payload: dict[str, Any]) -> None:
+        """Git LFS batch API (upload, basic transfer): an upload action for each object not yet stored."""
+        self._authorize()
+        with self.hub._lock:
+            self.hub._repo(repo_type, repo_id)
+        if payload.get("operation") != "upload":
+            raise HubError(400, "this test server only serves LFS uploads through the batch API")
+        objects = []
+        for item in payload.get("objects", []):
+            oid, size = str(item.get("oid", "")), item.get("size")
+            if not SHA256_RE.match(oid) or not isinstance(size, int) or size < 0:
+                objects.append({"oid": oid, "size": size or 0, "error": {"code": 422, "message": "bad oid or size"}})
+                continue
+            with self.hub._lock:
+                stored = oid in self.hub._lfs_objects
+            entry: dict[str, Any] = {"oid": oid, "size": size}
+            if not stored:
+                base = f"{self.hub.endpoint}/_lfs/{oid}"
+                entry["actions"] = {"upload": {"href": base}, "verify": {"href": base + "/verify"}}
+            objects.append(entry)
+        self._send(
+            200,
+            json.dumps({"transfer": "basic", "objects": objects}).encode(),
+            ctype="application/vnd.git-lfs+json",
+        )
+
+    def _lfs_object(self, method: str, oid: str, rest: list[str], body: bytes) -> None:
+        """PUT the bytes of an LFS object (checked against its sha256), or POST to verify it is stored."""
+        if not SHA256_RE.match(oid):
+            raise HubError(400, f"bad LFS oid {oid!r}")
+        if method == "PUT" and not rest:
+            if hashlib.sha256(body).hexdigest() != oid:
+                raise HubError(400, f"uploaded bytes do not hash to {oid}")
+            with self.hub._lock:
+                self.hub._lfs_objects[oid] = body
+            self._send(200, b"")
+        elif method == "POST" and rest == ["verify"]:
+            self._authorize()
+            payload = json.loads(body or b"{}")
+            with self.hub._lock:
+                data = self.hub._lfs_objects.get(oid)
+            if data is None or payload.get("oid") != oid or payload.get("size") != len(data):
+                raise HubError(404, f"LFS object {oid} is not stored with that size")
+            self._json({"success": True})
+        else:
+            raise HubError(404, f"no such LFS route: {method} /_lfs/{oid}/{'/'.join(rest)}")
+
     def _resolve(self, repo_type: str, repo_id: str, revision: str, path: str) -> None:
         with self.hub._lock:
             commit = self.hub._repo(repo_type, repo_id).resolve(revision)
             data = commit.files.get(path)
+            sha256 = commit.lfs.get(path)
         if data is None:
             raise HubError(404, f"Entry not found: {path}", "EntryNotFound")
         headers = {
-            "ETag": f'"{git_blob_sha(data)}"',
+            "ETag": f'"{sha256 or git_blob_sha(data)}"',
             "X-Repo-Commit": commit.sha,
             "Accept-Ranges": "bytes",
         }
+        if sha256 is not None:  # as huggingface.co answers for LFS files (before its CDN redirect)
+            headers["X-Linked-Etag"] = f'"{sha256}"'
+            headers["X-Linked-Size"] = str(len(data))
         status = 200
         range_header = self.headers.get("Range")
         if range_header and self.command == "GET":

@@ -10,7 +10,6 @@ and a batch is applied in one transaction, so a rejected import leaves the store
 from __future__ import annotations
 
 import os
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,17 +20,31 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from emergebench.errors import UsageError
 
+from . import identifiers
 from .ingest import replace_run
+from .parquet_guard import Limits, ParquetLimitError, decode, open_checked
 from .schema import _JSON_COLUMNS, KEYS, SHARD_SCHEMAS, first_row
 from .store import Store
 
 SHARD_TABLES = tuple(SHARD_SCHEMAS)  # runs, models, samples, scores, model_calls, metrics
-MAX_SHARD_BYTES = int(os.environ.get("EMERGEBENCH_MAX_SHARD_BYTES", str(2 * 1024**3)))
-MAX_SHARD_ROWS = 50_000_000
-MAX_UNCOMPRESSED_BYTES = 16 * 1024**3
-RUN_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
 STATUSES = {"running", "complete", "partial", "interrupted", "failed", "killed"}
-PATH_RE = re.compile(r"(?:^|/)data/(?P<table>[a-z_]+)/(?P<task>.+)/(?P<run>[^/]+)\.parquet$")
+# Columns holding identifiers, with the grammar each must fit (identifiers.GRAMMAR); None allowed
+# where the column is nullable in practice (a run without a grader, a call without a model name).
+ID_COLUMNS: dict[str, dict[str, tuple[str, bool]]] = {
+    "runs": {
+        "run_id": ("run_id", False),
+        "task": ("task", False),
+        "model_id": ("model_id", False),
+        "grader_model": ("model_id", True),
+        "main_metric": ("score_name", True),
+    },
+    "models": {"model_id": ("model_id", False)},
+    "scores": {"name": ("score_name", False)},
+    "metrics": {"name": ("score_name", False)},
+    "model_calls": {"model": ("model_id", True)},
+}
+# Sample ids are never used in paths; they may be any text without control characters.
+TEXT_ID_MAX = 512
 
 
 class ShardError(UsageError):
@@ -39,19 +52,37 @@ class ShardError(UsageError):
 
 
 def shard_path(table: str, task: str, run_id: str) -> str:
-    """The repo-relative path of a shard; the task name may contain '/' (namespaced tasks)."""
-    if not RUN_ID_RE.match(run_id):
-        raise ValueError(f"run id {run_id!r} cannot name a shard file")
-    safe_task = "/".join(re.sub(r"[^A-Za-z0-9._-]", "_", part) for part in task.split("/"))
-    return f"data/{table}/{safe_task}/{run_id}.parquet"
+    """The repo-relative path of a shard; the task name may contain '/' (namespaced tasks).
+
+    Raises :class:`identifiers.IdentifierError` when the task or run id does not fit the grammar.
+    """
+    identifiers.check("table", table)
+    identifiers.check("task", task)
+    identifiers.check("run_id", run_id)
+    return f"data/{table}/{task}/{run_id}.parquet"
+
+
+def shard_name_problem(path: str) -> str | None:
+    """Why ``path`` (repo-relative, or a local path ending in data/...) is not a valid shard name."""
+    rel = _from_data(path)
+    return identifiers.shard_file_problem(rel if rel is not None else path, SHARD_TABLES)
+
+
+def _from_data(path: str) -> str | None:
+    """The ``data/<table>/...`` tail of a path (the rightmost one whose table is a shard table)."""
+    parts = path.replace(os.sep, "/").split("/")
+    for index in range(len(parts) - 4, -1, -1):
+        if parts[index] == "data" and parts[index + 1] in SHARD_SCHEMAS:
+            return "/".join(parts[index:])
+    return None
 
 
 def parse_shard_path(path: str) -> tuple[str, str, str] | None:
-    """(table, task, run_id) for a path of the shard layout, else None."""
-    match = PATH_RE.search(path.replace(os.sep, "/"))
-    if not match or match.group("table") not in SHARD_SCHEMAS:
+    """(table, task, run_id) for a valid path of the shard layout, else None."""
+    rel = _from_data(path)
+    if rel is None or identifiers.shard_file_problem(rel, SHARD_TABLES) is not None:
         return None
-    return match.group("table"), match.group("task"), match.group("run")
+    return identifiers.check_shard_path(rel, SHARD_TABLES)
 
 
 def _run_tables(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, pa.Table]:
@@ -106,7 +137,10 @@ def export_runs(
         rows = [r for r in rows if r[0] in wanted]
     report = ExportReport()
     for run_id, task in rows:
-        targets = {t: out_dir / shard_path(t, task, run_id) for t in SHARD_TABLES}
+        try:
+            targets = {t: identifiers.contained(out_dir, shard_path(t, task, run_id)) for t in SHARD_TABLES}
+        except UsageError as exc:
+            raise ShardError(f"cannot export run {run_id!r}: {exc}") from None
         if all(p.exists() for p in targets.values()):
             report.skipped.extend(targets.values())
             continue
@@ -139,21 +173,24 @@ def _fail(label: str, problem: str) -> ShardError:
     return ShardError(f"rejected shard {label}: {problem}")
 
 
-def read_shard(path: Path, label: str | None = None) -> Shard:
-    """Read and fully validate one shard file; raises ShardError naming the file and the problem."""
+def read_shard(path: Path, label: str | None = None, limits: Limits | None = None) -> Shard:
+    """Read and fully validate one shard file; raises ShardError naming the file and the problem.
+
+    Memory stays bounded whatever the file holds: sizes are checked in the footer and in every page
+    header before anything is decompressed, then row groups are decoded one at a time (parquet_guard).
+    """
     label = label or str(path)
-    parsed = parse_shard_path(str(path)) or parse_shard_path(label)
-    if parsed is None:
-        raise _fail(label, "its path does not follow data/<table>/<task>/<run_id>.parquet")
-    table, _task, run_id = parsed
-    if not RUN_ID_RE.match(run_id):
-        raise _fail(label, f"run id {run_id!r} in the file name is not a valid run id")
+    name = label if _from_data(label) is not None else str(path)
+    why = shard_name_problem(name)
+    parsed = parse_shard_path(name)
+    if why is not None or parsed is None:
+        raise _fail(label, why or "its name is not a shard name")
+    table, task, run_id = parsed
+    limits = limits or Limits.from_env()
     try:
         size = path.stat().st_size
     except OSError as exc:
         raise _fail(label, f"cannot be read ({exc.strerror})") from None
-    if size > MAX_SHARD_BYTES:
-        raise _fail(label, f"{size} bytes is larger than the {MAX_SHARD_BYTES}-byte limit for one shard")
     with open(path, "rb") as handle:
         head = handle.read(4)
         handle.seek(max(0, size - 4))
@@ -161,20 +198,17 @@ def read_shard(path: Path, label: str | None = None) -> Shard:
     if size < 12 or head != b"PAR1" or tail != b"PAR1":
         raise _fail(label, "is not a complete Parquet file (missing PAR1 magic: truncated or not Parquet)")
     try:
-        meta = pq.read_metadata(path)
+        parquet = open_checked(str(path), limits)
+    except ParquetLimitError as exc:
+        raise _fail(label, str(exc)) from None
     except (pa.ArrowException, OSError) as exc:
-        raise _fail(label, f"has an unreadable Parquet footer ({exc})") from None
-    if meta.num_rows > MAX_SHARD_ROWS:
-        raise _fail(label, f"claims {meta.num_rows} rows, more than the {MAX_SHARD_ROWS} allowed in one shard")
-    uncompressed = sum(
-        meta.row_group(i).column(j).total_uncompressed_size
-        for i in range(meta.num_row_groups)
-        for j in range(meta.num_columns)
-    )
-    if uncompressed > MAX_UNCOMPRESSED_BYTES:
-        raise _fail(label, f"would expand to {uncompressed} bytes, above the {MAX_UNCOMPRESSED_BYTES}-byte limit")
+        raise _fail(label, f"has an unreadable Parquet footer ({_short(exc)})") from None
+    meta = parquet.metadata
     expected = SHARD_SCHEMAS[table]
-    actual = meta.schema.to_arrow_schema()
+    try:
+        actual = meta.schema.to_arrow_schema()
+    except (pa.ArrowException, OSError) as exc:
+        raise _fail(label, f"has an unreadable schema ({_short(exc)})") from None
     if actual.names != expected.names:
         missing = [n for n in expected.names if n not in actual.names]
         extra = [n for n in actual.names if n not in expected.names]
@@ -182,8 +216,8 @@ def read_shard(path: Path, label: str | None = None) -> Shard:
             x
             for x in (
                 f"missing columns {missing}" if missing else "",
-                f"unexpected columns {extra}" if extra else "",
-                "columns out of order" if not missing and not extra else "",
+                f"unexpected columns {[n[:40] for n in extra][:5]}" if extra else "",
+                "columns out of order or repeated" if not missing and not extra else "",
             )
             if x
         )
@@ -193,13 +227,40 @@ def read_shard(path: Path, label: str | None = None) -> Shard:
         if got != fld.type:
             raise _fail(label, f"column {fld.name!r} has type {got}, expected {fld.type}")
     try:
-        data = pq.read_table(path, schema=expected)
-    except (pa.ArrowException, OSError) as exc:
-        raise _fail(label, f"is corrupt ({exc})") from None
+        data = decode(parquet, expected, limits)
+    except ParquetLimitError as exc:
+        raise _fail(label, str(exc)) from None
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise _fail(label, f"is corrupt ({_short(exc)})") from None
     if data.num_rows != meta.num_rows:
         raise _fail(label, f"holds {data.num_rows} rows but its footer says {meta.num_rows}")
     _check_content(label, table, run_id, data)
+    if table == "runs" and data["task"][0].as_py() != task:
+        raise _fail(label, f"its file name says task {task!r} but its row says {data['task'][0].as_py()!r}")
     return Shard(path, label, table, run_id, data)
+
+
+def _short(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:200]
+
+
+def _check_identifiers(label: str, table: str, data: pa.Table) -> None:
+    for column, (kind, nullable) in ID_COLUMNS.get(table, {}).items():
+        values = pc.unique(data[column])
+        for value in values.to_pylist():
+            if value is None and nullable:
+                continue
+            why = identifiers.problem(kind, value)
+            if why is not None:
+                raise _fail(label, f"column {column!r}: {why}")
+    if "sample_id" in data.column_names and data.num_rows:
+        for value in pc.unique(data["sample_id"]).to_pylist():
+            if value is None or not value or len(value) > TEXT_ID_MAX or not value.isprintable():
+                raise _fail(
+                    label,
+                    f"column 'sample_id': {str(value)[:60]!r} is not a valid sample id "
+                    f"(1-{TEXT_ID_MAX} printable characters)",
+                )
 
 
 def _check_content(label: str, table: str, run_id: str, data: pa.Table) -> None:
@@ -207,6 +268,7 @@ def _check_content(label: str, table: str, run_id: str, data: pa.Table) -> None:
         nulls = data[key].null_count
         if nulls:
             raise _fail(label, f"key column {key!r} has {nulls} null value(s)")
+    _check_identifiers(label, table, data)
     if "run_id" in data.column_names and data.num_rows:
         others = pc.unique(pc.filter(data["run_id"], pc.not_equal(data["run_id"], run_id)))
         if len(others):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -26,17 +27,18 @@ from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError, Revi
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, stop_after_delay
 from tenacity.wait import wait_random_exponential
 
-from .card import dataset_card
+from .card import card_blob_id, dataset_card
+from .identifiers import contained
 from .schema import first_row
 from .shards import (
     SHARD_TABLES,
-    Shard,
     ShardError,
     apply_bundles,
     bundle,
     export_runs,
     parse_shard_path,
     read_shard,
+    shard_name_problem,
 )
 from .store import Store
 
@@ -188,20 +190,13 @@ def _push_once(
     files = sorted(str(p.relative_to(out)).replace(os.sep, "/") for p in out.rglob("*.parquet"))
     files = [f for f in files if (parsed := parse_shard_path(f)) and parsed[2] in set(todo)]
     card = dataset_card(repo, sorted(remote | set(files)))
-    old_card = None
+    # The repo's README is never downloaded or parsed: whatever it holds (any encoding, any size) is
+    # compared with the generated card by git blob id and replaced when it differs.
+    old_card_oid = None
     if "README.md" in remote:
-        old_card = Path(
-            hf_hub_download(
-                repo,
-                "README.md",
-                repo_type=REPO_TYPE,
-                revision=head,
-                endpoint=api.endpoint,
-                token=token,
-                cache_dir=out / ".hfcache",
-            )
-        ).read_text()
-    if not files and old_card == card:
+        for entry in api.get_paths_info(repo, ["README.md"], repo_type=REPO_TYPE, revision=head):
+            old_card_oid = getattr(entry, "blob_id", None)
+    if not files and old_card_oid == card_blob_id(card):
         report.runs, report.files, report.commit = [], [], head
         return
     ops = []
@@ -232,9 +227,8 @@ T = TypeVar("T")
 def fetch_all(fetch: Callable[[str], T], paths: list[str], workers: int | None = None) -> list[T]:
     """``fetch`` every path on a small thread pool; results in the order of ``paths``.
 
-    Downloads are I/O-bound (one HEAD and one GET each), so a few threads hide the round trips. The
-    first download that fails cancels those not yet started and is raised, so a pull either has every
-    new shard in hand before it validates and ingests, or is retried as a whole.
+    Downloads are I/O-bound (one HEAD and one GET each), so a few threads hide the round trips.
+    ``fetch`` reports its own failures in its result, so one bad file never stops the others.
     """
     workers = max(1, min(workers or DOWNLOAD_WORKERS, len(paths)))
     if workers == 1:
@@ -256,6 +250,7 @@ class PullReport:
     imported: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     rejected: dict[str, str] = field(default_factory=dict)
+    failed_downloads: list[str] = field(default_factory=list)
     up_to_date: bool = False
 
 
@@ -272,7 +267,7 @@ def pull(
     try:
         for attempt in retrying(on_retry):
             with attempt:
-                return _pull_once(store, api, repo, rev, token)
+                return _pull_once(store, api, repo, rev, token, on_retry)
     except UsageError:
         raise
     except (HfHubHTTPError, httpx2.HTTPError) as exc:
@@ -280,7 +275,27 @@ def pull(
     raise AssertionError("unreachable")
 
 
-def _pull_once(store: Store, api: HfApi, repo: str, rev: str, token: str | None) -> PullReport:
+def _listing(entries: list[Any], seen: dict[str, str], report: PullReport) -> list[tuple[str, str]]:
+    """(path, blob id) of the new, well-named shards; hostile names are rejected here, never fetched."""
+    new = []
+    for entry in entries:
+        path, oid = getattr(entry, "path", None), getattr(entry, "blob_id", None)
+        if not oid or not isinstance(path, str):
+            continue  # a folder
+        candidate = path.endswith(".parquet") or any(part in ("", ".", "..") for part in path.split("/"))
+        if not candidate:
+            continue  # other files in data/ (notes, .gitattributes) are not shards and are left alone
+        why = shard_name_problem(path)
+        if why is not None:
+            report.rejected[path] = f"rejected file {path[:200]!r}: {why}"
+        elif seen.get(path) != oid:
+            new.append((path, oid))
+    return new
+
+
+def _pull_once(
+    store: Store, api: HfApi, repo: str, rev: str, token: str | None, on_retry: Callable[[str], None] | None
+) -> PullReport:
     report = PullReport()
     info = api.repo_info(repo, repo_type=REPO_TYPE, revision=rev)
     report.head = info.sha
@@ -299,57 +314,77 @@ def _pull_once(store: Store, api: HfApi, repo: str, rev: str, token: str | None)
     except HfHubHTTPError as exc:
         if _status(exc) != 404:
             raise
-    new = [
-        (e.path, e.blob_id)
-        for e in entries
-        if getattr(e, "blob_id", None) and e.path.endswith(".parquet") and seen.get(e.path) != e.blob_id
-    ]
+    new = _listing(entries, seen, report)
     with tempfile.TemporaryDirectory(prefix="emergebench-pull-") as tmp:
 
-        def fetch(path: str) -> Shard | ShardError:
-            """Download and validate one shard (in a worker thread); the store is not touched."""
-            local = hf_hub_download(
-                repo, path, repo_type=REPO_TYPE, revision=info.sha, endpoint=api.endpoint, token=token, local_dir=tmp
-            )
+        def fetch(path: str) -> Path | str:
+            """Download one shard (in a worker thread, retried on transient errors); a string says why not."""
             try:
-                return read_shard(Path(local), label=f"{repo}:{path}")
-            except ShardError as exc:
-                return exc
+                for attempt in retrying(on_retry):
+                    with attempt:
+                        local = hf_hub_download(
+                            repo,
+                            path,
+                            repo_type=REPO_TYPE,
+                            revision=info.sha,
+                            endpoint=api.endpoint,
+                            token=token,
+                            local_dir=tmp,
+                        )
+                return contained(Path(tmp), str(Path(local).resolve().relative_to(Path(tmp).resolve())))
+            except (HfHubHTTPError, httpx2.HTTPError, OSError, ValueError) as exc:
+                return scrub(f"download failed: {_explain(exc, repo, token)}", token)
 
-        shards = []
+        by_run: dict[str, list[tuple[str, Path]]] = defaultdict(list)
         for (path, _oid), outcome in zip(new, fetch_all(fetch, [p for p, _ in new]), strict=True):
+            if isinstance(outcome, str):
+                report.rejected[path] = outcome
+                report.failed_downloads.append(path)
+                continue
             report.downloaded.append(path)
-            if isinstance(outcome, ShardError):
-                report.rejected[path] = str(outcome)
-            else:
-                shards.append(outcome)
+            by_run[parse_shard_path(path)[2]].append((path, outcome))  # type: ignore[index]
         oids = dict(new)
-        runs, problems = bundle(shards)
-        for label, problem in problems.items():
-            report.rejected[label.split(":", 1)[-1]] = problem
-        bad_runs = {parse_shard_path(p)[2] for p in report.rejected if parse_shard_path(p)}  # type: ignore[index]
-        runs = [r for r in runs if r.run_id not in bad_runs]
+        failed_runs = {parse_shard_path(p)[2] for p in report.failed_downloads}  # type: ignore[index]
         with store.writer() as con:
-            for run in runs:
-                single = apply_bundles(con, [run], f"hub:{repo}")
-                report.imported += single.imported
-                report.unchanged += single.unchanged
-                if single.rejected:
-                    bad_runs.add(run.run_id)
-                    for problem in single.rejected.values():
-                        report.rejected[run.shards["runs"].label.split(":", 1)[-1]] = problem
-            # Shards of runs that failed are not remembered: they are fetched and checked again once the
-            # repo's head moves (e.g. after the corrupt shard is replaced); good runs are never fetched twice.
-            for path, _oid in new:
-                parsed = parse_shard_path(path)
-                if parsed is None or parsed[2] in bad_runs or path in report.rejected:
+            # One run at a time: its shards are read (bounded), checked and applied, then dropped, so
+            # a pull holds at most one run's data in memory whatever the repo holds.
+            for run_id, files in sorted(by_run.items()):
+                if run_id in failed_runs:
                     continue
-                con.execute(
-                    "INSERT OR REPLACE INTO sync_files VALUES (?, ?, ?, ?, 'ingested', NULL, now())",
-                    [key, path, oids[path], parsed[2]],
-                )
-            con.execute("INSERT OR REPLACE INTO sync_heads VALUES (?, ?, ?, now())", [key, rev, info.sha])
+                if _pull_run(con, repo, files, report):
+                    for path, _local in files:
+                        con.execute(
+                            "INSERT OR REPLACE INTO sync_files VALUES (?, ?, ?, ?, 'ingested', NULL, now())",
+                            [key, path, oids[path], run_id],
+                        )
+            # Files that failed to download are fetched again on the next pull, so the head is not
+            # remembered; shards rejected for their contents are checked again once the head moves.
+            if not report.failed_downloads:
+                con.execute("INSERT OR REPLACE INTO sync_heads VALUES (?, ?, ?, now())", [key, rev, info.sha])
     return report
+
+
+def _pull_run(con: Any, repo: str, files: list[tuple[str, Path]], report: PullReport) -> bool:
+    """Validate and apply one run's downloaded shards; False (with the reasons reported) if refused."""
+    shards = []
+    for path, local in files:
+        try:
+            shards.append(read_shard(local, label=f"{repo}:{path}"))
+        except ShardError as exc:
+            report.rejected[path] = str(exc)
+    if any(path in report.rejected for path, _ in files):
+        return False
+    runs, problems = bundle(shards)
+    for label, problem in problems.items():
+        report.rejected[label.split(":", 1)[-1]] = problem
+    if problems or not runs:
+        return False
+    single = apply_bundles(con, runs, f"hub:{repo}")
+    report.imported += single.imported
+    report.unchanged += single.unchanged
+    for label, problem in single.rejected.items():
+        report.rejected[label.split(":", 1)[-1]] = problem
+    return not single.rejected
 
 
 __all__ = ["push", "pull", "PushReport", "PullReport", "SHARD_TABLES"]
