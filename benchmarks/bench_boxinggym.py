@@ -1,45 +1,61 @@
-"""BoxingGym speed: EIG of one design per world (default sample counts, both modes), and a full
-10-world run with the scripted scientist. Run: .venv/bin/python benchmarks/bench_boxinggym.py"""
+"""BoxingGym speed: EIG of one design per world (default sample counts, both modes), the SMC
+posterior over a 10-experiment trajectory, and a full 10-world run with the scripted scientist.
+Run: .venv/bin/python benchmarks/bench_boxinggym.py (figures are medians over --repeats runs)"""
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import tempfile
 import time
+import warnings
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 from emergebench.runner import RunOptions, build_spec, run_sync
-from emergebench_boxinggym.eig import EIGSettings, eig_needs_draws, expected_information_gain, posterior_samples
+from emergebench_boxinggym.eig import EIGSettings, eig_needs_draws, expected_information_gain
 from emergebench_boxinggym.envs import ENVIRONMENTS
+from emergebench_boxinggym.posterior import posterior_samples
+
+
+def median_ms(fn: Callable[[], object], repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times)
 
 
 def bench_eig(repeats: int) -> None:
-    print("| world | outcome | fixed EIG (ms) | paper EIG (ms) | SIR posterior, 5 obs (ms) |")
-    print("|---|---|---|---|---|")
+    print("| world | outcome | prior EIG, fixed (ms) | posterior EIG, fixed (ms) | paper EIG (ms) | SMC 10 steps (s) |")
+    print("|---|---|---|---|---|---|")
     for key, cls in ENVIRONMENTS.items():
         if cls.outcome == "deterministic":
-            print(f"| {key} | deterministic | n/a | n/a | n/a |")
+            print(f"| {key} | deterministic | n/a | n/a | n/a | n/a |")
             continue
         rng = np.random.default_rng(0)
         env = cls(rng, phrase=False)
-        data = []
-        for _ in range(5):
+        fixed, paper = EIGSettings(), EIGSettings(paper=True)
+        prior = posterior_samples(env, [], eig_needs_draws(env, fixed, prior=True), rng).theta
+        paper_draws = posterior_samples(env, [], eig_needs_draws(env, paper, prior=True), rng).theta
+        designs = [env.random_design(rng) for _ in range(repeats)]
+        cells = [median_ms(partial(expected_information_gain, env, prior, designs[0], rng, fixed), repeats)]
+        data: list = []
+        post = None
+        t0 = time.perf_counter()
+        for _ in range(10):  # the trajectory's posterior: each step starts from the previous one
             d = env.random_design(rng)
             data.append((d, env.step(d)))
-        cells = []
-        for paper in (False, True):
-            settings = EIGSettings(paper=paper)
-            t0 = time.perf_counter()
-            post = posterior_samples(env, data, eig_needs_draws(env, settings), rng, settings.n_prior)
-            sir = (time.perf_counter() - t0) * 1000
-            design = env.random_design(rng)
-            expected_information_gain(env, post.theta, design, rng, settings)  # warm-up
-            t0 = time.perf_counter()
-            for _ in range(repeats):
-                expected_information_gain(env, post.theta, design, rng, settings)
-            cells.append((time.perf_counter() - t0) * 1000 / repeats)
-        print(f"| {key} | {cls.outcome} | {cells[0]:.1f} | {cells[1]:.1f} | {sir:.1f} |", flush=True)
+            post = posterior_samples(env, data, fixed.n_posterior, rng, previous=post)
+        smc = (time.perf_counter() - t0) * 1000
+        assert post is not None
+        cells.append(median_ms(partial(expected_information_gain, env, post.theta, designs[1], rng, fixed), repeats))
+        cells.append(median_ms(partial(expected_information_gain, env, paper_draws, designs[2], rng, paper), repeats))
+        row = f"| {key} | {cls.outcome} | {cells[0]:.1f} | {cells[1]:.1f} | {cells[2]:.1f} | {smc / 1000:.1f} |"
+        print(row, flush=True)
 
 
 def bench_full_run(random_designs: int) -> None:
@@ -75,6 +91,7 @@ if __name__ == "__main__":
     parser.add_argument("--random-designs", type=int, default=100)
     parser.add_argument("--skip-run", action="store_true")
     args = parser.parse_args()
+    warnings.simplefilter("ignore", RuntimeWarning)
     bench_eig(args.repeats)
     if not args.skip_run:
         bench_full_run(args.random_designs)

@@ -8,15 +8,17 @@ import numpy as np
 import pytest
 from emergebench_boxinggym.eig import (
     EIGSettings,
+    count_logpmf_table,
     eig_binary,
     eig_counts,
     eig_nested,
     eig_paper,
-    posterior_samples,
     step_eig,
 )
 from emergebench_boxinggym.envs.base import Environment, Params
 from emergebench_boxinggym.envs.death_process import DeathProcess
+from emergebench_boxinggym.envs.priors import Normal
+from emergebench_boxinggym.posterior import posterior_samples
 from scipy import integrate, stats
 
 
@@ -27,6 +29,7 @@ class GaussianToy(Environment):
     title = "toy"
     outcome = "continuous"
     S = 1.5
+    priors = {"theta": Normal(0.0, S)}
 
     def sample_prior(self, rng: np.random.Generator, n: int) -> Params:
         return {"theta": rng.normal(0, self.S, n)}
@@ -62,8 +65,8 @@ def test_nested_estimator_matches_conjugate_gaussian() -> None:
     theta = env.sample_prior(rng, 4000)
     for d in (0.5, 1.0):
         exact = 0.5 * np.log(1 + d**2 * GaussianToy.S**2)
-        est = eig_nested(env, theta, d, rng, n_inner=400)
-        assert est <= np.log(400) + 1e-9  # the outer draw in the inner set bounds it by log M
+        est = eig_nested(env, theta, d, rng, n_outer=2000)
+        assert est <= np.log(4000) + 1e-9  # the outer draw in the inner set bounds it by log N
         assert est == pytest.approx(exact, abs=0.04)
 
 
@@ -71,12 +74,12 @@ def test_conjugate_posterior_shrinks_eig() -> None:
     """After observing y at d=1 the posterior variance is s^2/(1+s^2): EIG follows the same formula."""
     env = GaussianToy(np.random.default_rng(0))
     rng = np.random.default_rng(2)
-    post = posterior_samples(env, [(1.0, 0.7)], 4000, rng, 200000)
+    post = posterior_samples(env, [(1.0, 0.7)], 4000, rng)
     var = GaussianToy.S**2 / (1 + GaussianToy.S**2)
     assert np.var(post.theta["theta"]) == pytest.approx(var, rel=0.08)
     assert np.mean(post.theta["theta"]) == pytest.approx(0.7 * var, abs=0.05)
     exact = 0.5 * np.log(1 + var)
-    assert eig_nested(env, post.theta, 1.0, rng, n_inner=400) == pytest.approx(exact, abs=0.04)
+    assert eig_nested(env, post.theta, 1.0, rng, n_outer=2000) == pytest.approx(exact, abs=0.04)
 
 
 def test_paper_estimator_is_the_separate_inner_nmc() -> None:
@@ -104,10 +107,10 @@ def test_count_sum_over_support_two_point_prior() -> None:
     assert eig_counts(logpmf) == pytest.approx(exact, abs=1e-9)
 
 
-def test_death_process_sir_posterior_matches_quadrature() -> None:
+def test_death_process_smc_posterior_matches_quadrature() -> None:
     env = DeathProcess(np.random.default_rng(0))
     data = [(0.5, 20), (1.2, 33)]
-    post = posterior_samples(env, data, 4000, np.random.default_rng(4), 100000)
+    post = posterior_samples(env, data, 4000, np.random.default_rng(4))
     prior = stats.truncnorm(-1, 1, loc=1, scale=1)
 
     def unnorm(t: float) -> float:
@@ -115,23 +118,23 @@ def test_death_process_sir_posterior_matches_quadrature() -> None:
 
     z = integrate.quad(unnorm, 0, 2)[0]
     mean = integrate.quad(lambda t: t * unnorm(t), 0, 2)[0] / z
+    var = integrate.quad(lambda t: (t - mean) ** 2 * unnorm(t), 0, 2)[0] / z
     assert np.mean(post.theta["theta"]) == pytest.approx(mean, abs=0.01)
+    assert np.std(post.theta["theta"]) == pytest.approx(np.sqrt(var), rel=0.05)
 
 
 def test_death_count_eig_matches_nested_estimate() -> None:
     env = DeathProcess(np.random.default_rng(0))
     rng = np.random.default_rng(5)
     theta = env.sample_prior(rng, 3000)
-    from emergebench_boxinggym.eig import count_logpmf_table
-
-    exact_given_samples = eig_counts(count_logpmf_table(env, theta, 0.8))
-    assert eig_nested(env, theta, 0.8, rng, n_inner=3000) == pytest.approx(exact_given_samples, abs=0.03)
+    exact_given_samples = eig_counts(*count_logpmf_table(env, theta, 0.8))
+    assert eig_nested(env, theta, 0.8, rng, n_outer=3000) == pytest.approx(exact_given_samples, abs=0.03)
 
 
 def test_regret_of_known_optimal_design_is_not_positive_and_random_regret_is() -> None:
     """EIG of the toy rises with |d|, so d=1 beats every random design in [0, 1]."""
     env = GaussianToy(np.random.default_rng(0))
-    settings = EIGSettings(n_posterior=1000, n_inner=100)
+    settings = EIGSettings(n_posterior=1000, n_outer=500)
     optimal = [step_eig(env, [], 1.0, np.random.default_rng(s), settings, 20).regret for s in range(5)]
     assert np.mean(optimal) <= 0.02
     randoms = [step_eig(env, [], 0.3, np.random.default_rng(s), settings, 20).regret for s in range(5)]

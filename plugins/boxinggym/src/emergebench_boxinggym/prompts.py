@@ -31,8 +31,8 @@ ANSWER_SUFFIX = "\nAnswer in the following format:\n<answer>your answer</answer>
 NOVICE_HEADER = "Here is what you know about the environment:\n"
 PAPER_BARE_NOVICE = {"location_finding", "hyperbolic_discounting"}
 LOOP_RULES = (
-    "You run experiments one at a time: each turn, write your reasoning in <thought> tags and exactly one "
-    "experiment in <observe> tags. From time to time you will be asked to make a prediction instead; answer it in "
+    "You run experiments one by one: each turn, write your reasoning in <thought> tags and exactly one "
+    "experiment in <observe> tags. Now and then you will be asked to make a prediction instead; answer it in "
     "<answer> tags."
 )
 
@@ -99,12 +99,15 @@ def comm_prompt(env: Environment, goal: Goal, include_prior: bool, words: int) -
 
 
 def novice_system(env: Environment, goal: Goal, include_prior: bool, explanation: str, mode: Mode) -> str:
+    """The novice's only context. Paper mode follows the reference: the user's goal, the answer format and the
+    explanation, never the world description; fixed mode also describes the world."""
     if mode == "paper" and env.key in PAPER_BARE_NOVICE:
         return NOVICE_HEADER + explanation  # the reference overwrites the goal text for these two worlds
-    intro = (
-        f"{env.description(include_prior)}\n\n{goal.naive_goal_text(include_prior)} You will be asked questions; "
-        f"answer each in the format <answer>your answer</answer>, where your answer is {goal.answer_format()}."
+    task = (
+        f"{goal.naive_goal_text(include_prior)} You will be asked questions; answer each in the format "
+        f"<answer>your answer</answer>, where your answer is {goal.answer_format()}."
     )
+    intro = task if mode == "paper" else f"{env.description(include_prior)}\n\n{task}"
     return f"{intro}\n{NOVICE_HEADER}{explanation}"
 
 

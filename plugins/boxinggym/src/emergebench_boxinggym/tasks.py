@@ -113,7 +113,7 @@ class BoxingGymTask(Task):
 
     async def solve(self, sample: Sample, ctx: SolveContext) -> SampleScore:
         a = self.args
-        env = self.env_cls(np.random.default_rng(ctx.seed), a.mode, phrase=a.phrase)
+        env = self.env_cls(np.random.default_rng(ctx.seed), a.mode, phrase=a.phrase, include_prior=a.prior)
         goal = env.goals[a.goal](env)
         # the novice is the user's --grader-model when given, else the subject model in a fresh conversation
         novice = ctx.with_model(ctx.grader_model if ctx.grader_model is not None else ctx.model, "novice")

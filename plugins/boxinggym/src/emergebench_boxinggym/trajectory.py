@@ -15,8 +15,9 @@ import numpy as np
 from emergebench import GenerateConfig, Message, ModelHandle
 
 from . import prompts
-from .eig import EIGSettings, posterior_samples, step_eig
+from .eig import EIGSettings, step_eig
 from .envs.base import DesignError, Environment, EvalPoint, Goal, Mode
+from .posterior import Posterior, posterior_samples
 from .scoring import regret_summary, score
 
 MAX_FORMAT_TRIES = 4  # model calls per experiment or answer until the tags are right
@@ -56,6 +57,8 @@ class Experiment:
     eig: float | None = None
     eig_random_max: float | None = None
     regret: float | None = None
+    # health of the posterior the EIGs were computed from: lowest stage ESS, distinct draws, stages, acceptance
+    posterior: dict[str, float | None] | None = None
 
 
 class Trajectory:
@@ -86,6 +89,8 @@ class Trajectory:
         self.eval_points: list[EvalPoint] = []
         self.explanation: str | None = None
         self.comm: Checkpoint | None = None
+        self.posterior: Posterior | None = None  # the last experiment's, the next one starts from it
+        self.predictive: dict[int, Posterior] = {}  # posterior draws for baseline predictions, by data size
 
     # -- what the baselines look up ----------------------------------------------------------------
     def lookup(self, messages: list[Message]) -> tuple[PromptKind, Any] | None:
@@ -166,8 +171,11 @@ class Trajectory:
                 settings,
                 self.config.random_designs,
                 posterior_is_prior=posterior_is_prior,
+                previous=self.posterior,
             )
+            self.posterior = step.posterior
             record.eig, record.eig_random_max, record.regret = step.eig, step.eig_random_max, step.regret
+            record.posterior = step.posterior.summary()
         y = self.env.step(design)
         phrased = None
         if self.env.needs_phrasing() and self.phraser is not None:
@@ -304,5 +312,8 @@ async def posterior_prediction(traj: Trajectory, point: EvalPoint, *, use_data: 
     data = traj.data if use_data and env.outcome != "deterministic" else []
     # without data the answer must not depend on when it is asked: a fixed stream of prior draws
     rng = traj.baseline_rng if data else np.random.default_rng(0)
-    post = posterior_samples(env, data, 2000, rng, 20000)
+    post = traj.predictive.get(len(data))
+    if post is None:  # one posterior per checkpoint, shared by its questions
+        post = posterior_samples(env, data, 2048, rng, previous=traj.predictive.get(max(traj.predictive, default=-1)))
+        traj.predictive[len(data)] = post
     return traj.goal.baseline_prediction(point.query, post.theta, rng)

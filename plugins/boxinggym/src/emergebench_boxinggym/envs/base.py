@@ -15,6 +15,8 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 from scipy.special import expit
 
+from .priors import Prior
+
 Params = dict[str, np.ndarray]
 Mode = Literal["fixed", "paper"]
 Outcome = Literal["binary", "count", "continuous", "deterministic"]
@@ -59,15 +61,21 @@ class Environment(ABC):
     goals: ClassVar[dict[str, type[Goal]]] = {}
     # True where outcomes are drawn once at reset, so repeating a design returns the same value.
     fixed_table: ClassVar[bool] = False
-    # (posterior draws, inner draws) for the nested EIG estimator in fixed mode
-    eig_draws: ClassVar[tuple[int, int]] = (1000, 100)
     # outer draws of the reference's nested estimator (it uses 100 for morals and emotion)
     paper_eig_outer: ClassVar[int] = 1000
+    # draws for the EIG before any data, where fewer than EIGSettings.n_posterior suffice (None: the same)
+    eig_prior_draws: ClassVar[int | None] = None
+    # the prior of each parameter in ``sample_prior``, as densities for the posterior sampler's moves
+    priors: ClassVar[dict[str, Prior]] = {}
 
-    def __init__(self, rng: np.random.Generator, mode: Mode = "fixed", *, phrase: bool = True) -> None:
+    def __init__(
+        self, rng: np.random.Generator, mode: Mode = "fixed", *, phrase: bool = True, include_prior: bool = True
+    ) -> None:
         self.rng = rng
         self.mode = mode
         self.phrase = phrase  # only worlds whose outcomes a language model phrases use it
+        # False: every text the scientist reads (questions, errors, formats) uses the abstract wording
+        self.include_prior = include_prior
         self.theta: Params = self.sample_prior(rng, 1)
         self.setup(rng)
 
@@ -91,6 +99,16 @@ class Environment(ABC):
     def log_lik(self, theta: Params, design: Any, y: Any) -> np.ndarray:
         """log p(y | theta[j], design) for every draw j, shape (n_theta,)."""
         return self.log_lik_matrix(theta, design, np.asarray(y)[None, ...])[0]
+
+    def gaussian_outcome(self, theta: Params, design: Any) -> tuple[np.ndarray, float, bool] | None:
+        """(mean per draw, noise sd, folded) where y = mean + N(0, sd^2) (folded: its absolute value) is a
+        scalar; then EIG is the entropy of a 1-D Gaussian mixture, computed on a grid. Else None."""
+        return None
+
+    def component_logpmf(self, theta: Params, design: Any) -> np.ndarray | None:
+        """log p(y_k = s | theta_n) as (n, K, S) where the outcome is K independent discrete components whose
+        parameters are a priori independent (then EIG is a sum of exact per-component terms); else None."""
+        return None
 
     def paper_log_lik_matrix(self, theta: Params, design: Any, ys: np.ndarray) -> np.ndarray:
         """The likelihood the reference's EIG code uses; the same as the true one unless overridden."""
@@ -154,6 +172,10 @@ class Goal(ABC):
     def mode(self) -> Mode:
         return self.env.mode
 
+    @property
+    def include_prior(self) -> bool:
+        return self.env.include_prior
+
     @abstractmethod
     def eval_points(self, rng: np.random.Generator, n: int) -> list[EvalPoint]:
         """The held-out questions; built once per trajectory and reused at every checkpoint."""
@@ -164,7 +186,7 @@ class Goal(ABC):
 
     @abstractmethod
     def answer_format(self) -> str:
-        """What a valid answer looks like (shown to the scientist and the novice)."""
+        """What a valid answer looks like (shown to the scientist and the novice); follows env.include_prior."""
 
     @abstractmethod
     def parse(self, text: str) -> Any | None:

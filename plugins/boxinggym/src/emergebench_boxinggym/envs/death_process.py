@@ -9,10 +9,13 @@ import numpy as np
 from scipy.stats import binom, truncnorm
 
 from .base import DesignError, Environment, EvalPoint, Goal, Params, numbers, parse_float
+from .priors import TruncatedNormal
 
 POPULATION = 50
 THETA_MEAN, THETA_SD, THETA_LOW, THETA_HIGH = 1.0, 1.0, 0.0, 2.0
+# the reference overwrites both questions with their answer format only (its bug, kept in paper mode)
 PAPER_QUESTION = " Respond with a positive integer."
+PAPER_RATE_QUESTION = " Respond with a positive real number."
 
 
 def infected_fraction(theta: Params, x: float) -> np.ndarray:
@@ -23,6 +26,7 @@ class DeathProcess(Environment):
     key = "death_process"
     title = "Death process"
     outcome = "count"
+    priors = {"theta": TruncatedNormal(THETA_MEAN, THETA_SD, THETA_LOW, THETA_HIGH)}
 
     def sample_prior(self, rng: np.random.Generator, n: int) -> Params:
         a = (THETA_LOW - THETA_MEAN) / THETA_SD
@@ -47,11 +51,12 @@ class DeathProcess(Environment):
 
     def validate(self, text: str) -> Any:
         values = numbers(text)
+        what = "time" if self.include_prior else "input"
         if len(values) != 1:
-            raise DesignError(f"Input must be a single number, a time between 0 and 2; got {text!r}.")
+            raise DesignError(f"Input must be a single number, a {what} between 0 and 2; got {text!r}.")
         x = values[0]
         if not 0 < x < 2:
-            raise DesignError(f"The time must be greater than 0 and less than 2; got {x}.")
+            raise DesignError(f"The {what} must be greater than 0 and less than 2; got {x}.")
         return float(x)
 
     def random_design(self, rng: np.random.Generator) -> Any:
@@ -95,6 +100,8 @@ class InfectedGoal(Goal):
     def question(self, x: float) -> str:
         if self.mode == "paper":  # the reference overwrites the question, hiding the time
             return PAPER_QUESTION
+        if not self.include_prior:
+            return f"What is the output of the environment for the input {x:.3f}? Respond with a positive integer."
         return f"How many individuals are infected at time {x:.3f}? Respond with a positive integer."
 
     def goal_text(self, include_prior: bool) -> str:
@@ -128,7 +135,7 @@ class InfectionRateGoal(Goal):
     def eval_points(self, rng: np.random.Generator, n: int) -> list[EvalPoint]:
         truth = float(self.env.theta["theta"][0])
         if self.mode == "paper":
-            question = PAPER_QUESTION
+            question = PAPER_RATE_QUESTION  # theta lies in (0, 2): a real number, as the reference asks
         else:
             question = "What is the infection rate theta? Respond with a positive number."
         return [EvalPoint(None, truth, question)]

@@ -9,6 +9,7 @@ import numpy as np
 from scipy.stats import norm
 
 from .base import DesignError, Environment, EvalPoint, Goal, Params, normal_logpdf, numbers, parse_float
+from .priors import Normal
 
 NOISE_SD = 0.25
 MAX_AGE = 5.0
@@ -23,6 +24,7 @@ class Dugongs(Environment):
     key = "dugongs"
     title = "Dugongs"
     outcome = "continuous"
+    priors = {"a": Normal(2.0, 0.2), "b": Normal(1.5, 0.5), "lam": Normal(0.4, 0.5)}
 
     def sample_prior(self, rng: np.random.Generator, n: int) -> Params:
         return {
@@ -40,16 +42,20 @@ class Dugongs(Environment):
         y = np.abs(np.asarray(ys, float).reshape(-1, 1))
         return np.logaddexp(normal_logpdf(y, mu, NOISE_SD), normal_logpdf(-y, mu, NOISE_SD))
 
+    def gaussian_outcome(self, theta: Params, design: Any) -> tuple[np.ndarray, float, bool]:
+        return mean_length(theta, design), NOISE_SD, True
+
     def paper_log_lik_matrix(self, theta: Params, design: Any, ys: np.ndarray) -> np.ndarray:
         mu = mean_length(theta, design)[None, :]
         return np.log(norm.pdf(np.asarray(ys, float).reshape(-1, 1), mu, NOISE_SD) + PAPER_SMOOTHING)
 
     def validate(self, text: str) -> Any:
         values = numbers(text)
+        what = "an age" if self.include_prior else "an input"
         if len(values) != 1:
-            raise DesignError(f"Input must be a single number, an age between 0 and {MAX_AGE:g}; got {text!r}.")
+            raise DesignError(f"Input must be a single number, {what} between 0 and {MAX_AGE:g}; got {text!r}.")
         if not 0 <= values[0] <= MAX_AGE:
-            raise DesignError(f"The age must be between 0 and {MAX_AGE:g}; got {values[0]}.")
+            raise DesignError(f"The {what.split()[1]} must be between 0 and {MAX_AGE:g}; got {values[0]}.")
         return float(values[0])
 
     def random_design(self, rng: np.random.Generator) -> Any:
@@ -88,6 +94,8 @@ class LengthGoal(Goal):
         return points
 
     def question(self, age: float) -> str:
+        if not self.include_prior:
+            return f"Predict the float response to the input {age:.2f}. Respond with a number."
         return f"Predict the length of a sea cow at age {age:.2f}. Respond with a number."
 
     def goal_text(self, include_prior: bool) -> str:

@@ -7,10 +7,11 @@ import re
 from typing import Any
 
 import numpy as np
-from scipy.special import log_ndtr
+from scipy.special import log_ndtr, ndtr
 from scipy.stats import norm
 
 from .base import DesignError, Environment, EvalPoint, Goal, Params, numbers
+from .priors import HalfNormal, Normal
 
 EMOTIONS = ("happiness", "sadness", "anger", "surprise", "fear", "disgust", "contentment", "disappointment")
 ALPHA = np.array([4.5, 3.5, 1.7, 3.3, 1.4, 1.8, 3.7, 2.0])
@@ -42,8 +43,13 @@ class Emotion(Environment):
     outcome = "continuous"
     prior_only = True
     paper_eig_outer = 100
-    # 40 parameters and 8-dimensional outcomes: fewer draws keep one EIG near the others' cost
-    eig_draws = (300, 40)
+    priors = {
+        "alpha": Normal(ALPHA, ALPHA_SD),
+        "b_win": Normal(B_WIN, BETA_SD),
+        "b_pe": Normal(B_PE, BETA_SD),
+        "b_abs_pe": Normal(B_ABS_PE, BETA_SD),
+        "sigma": HalfNormal(1.0),
+    }
 
     def sample_prior(self, rng: np.random.Generator, n: int) -> Params:
         k = len(EMOTIONS)
@@ -69,6 +75,20 @@ class Emotion(Environment):
         lower = log_ndtr((lo - mu) / sd)
         log_mass = upper + np.log1p(-np.exp(np.minimum(lower - upper, -1e-12)))
         return np.sum(log_mass, axis=-1)
+
+    def component_logpmf(self, theta: Params, design: Any) -> np.ndarray:
+        """log P(rating = r) for r = 1..9 per draw and emotion: each emotion has its own parameters.
+
+        int() truncation and clipping make rating r the latent interval [r, r+1), widened to (-inf, 2)
+        for 1 and [9, inf) for 9, so the 9 masses are differences of the normal CDF at 2, 3, ..., 9.
+        """
+        mu = mean_ratings(theta, design)[:, :, None]
+        sd = np.maximum(theta["sigma"], 1e-9)[:, :, None]
+        cdf = ndtr((np.arange(2.0, 10.0)[None, None, :] - mu) / sd)
+        n, k, _ = cdf.shape
+        edges = np.concatenate([np.zeros((n, k, 1)), cdf, np.ones((n, k, 1))], axis=2)
+        with np.errstate(divide="ignore"):
+            return np.log(np.maximum(np.diff(edges, axis=2), 0.0))
 
     def paper_log_lik_matrix(self, theta: Params, design: Any, ys: np.ndarray) -> np.ndarray:
         mu = mean_ratings(theta, design)[None, :, :]

@@ -18,6 +18,7 @@ from .base import (
     numbers,
     parse_float,
 )
+from .priors import HalfNormal, Normal
 
 LOG_K_MEAN, LOG_K_SD = -4.25, 0.5
 ALPHA_SCALE = 2.0
@@ -36,6 +37,7 @@ class HyperbolicDiscounting(BernoulliEnvironment):
     key = "hyperbolic_discounting"
     title = "Hyperbolic temporal discounting"
     outcome = "binary"
+    priors = {"log_k": Normal(LOG_K_MEAN, LOG_K_SD), "alpha": HalfNormal(ALPHA_SCALE)}
 
     def sample_prior(self, rng: np.random.Generator, n: int) -> Params:
         return {
@@ -48,13 +50,16 @@ class HyperbolicDiscounting(BernoulliEnvironment):
 
     def validate(self, text: str) -> Any:
         values = numbers(text)
+        names = "[iR, dR, D]" if self.include_prior else "[a, b, c]"
         if len(values) != 3 or any(v != int(v) for v in values):
-            raise DesignError(f"Input must be a list of 3 integers [iR, dR, D]; got {text!r}.")
+            raise DesignError(f"Input must be a list of 3 integers {names}; got {text!r}.")
         ir, dr, days = (int(v) for v in values)
         if ir <= 0 or dr <= 0 or days <= 0:
             raise DesignError("All three values must be positive integers.")
         if ir > dr:
-            raise DesignError("The immediate reward iR must not exceed the delayed reward dR.")
+            if self.include_prior:
+                raise DesignError("The immediate reward iR must not exceed the delayed reward dR.")
+            raise DesignError("The first value must not exceed the second value.")
         return (ir, dr, days)
 
     def random_design(self, rng: np.random.Generator) -> Any:
@@ -78,8 +83,13 @@ class HyperbolicDiscounting(BernoulliEnvironment):
         return "The environment gives a binary response (0 or 1) for a tuple of three positive integer values."
 
     def design_instructions(self, include_prior: bool) -> str:
+        if include_prior:
+            return (
+                "Make an observation by giving three positive integers [iR, dR, D] with iR <= dR, "
+                "e.g. <observe>[10, 20, 30]</observe>."
+            )
         return (
-            "Make an observation by giving three positive integers [iR, dR, D] with iR <= dR, "
+            "Make an observation by giving three positive integers [a, b, c] where a is not larger than b, "
             "e.g. <observe>[10, 20, 30]</observe>."
         )
 
@@ -106,6 +116,8 @@ class ChoiceGoal(BinaryGoal):
 
     def question(self, design: Any) -> str:
         ir, dr, days = design
+        if not self.include_prior:
+            return f"Predict the binary response for the input [{ir}, {dr}, {days}]. Answer 0 or 1."
         return (
             f"Given the immediate reward iR = {ir}, the delayed reward dR = {dr} and the delay D = {days} days, "
             "what choice will the person make? Answer 1 for the delayed reward or 0 for the immediate one."

@@ -17,6 +17,7 @@ from .base import (
     parse_binary,
     sigmoid,
 )
+from .priors import Normal
 
 N_STUDENTS = 6
 N_QUESTIONS = 6
@@ -32,6 +33,7 @@ class ItemResponse(BernoulliEnvironment):
     title = "Item response theory"
     outcome = "binary"
     fixed_table = True
+    priors = {"ability": Normal(0.0, 1.0), "difficulty": Normal(0.0, 1.0), "discrimination": Normal(0.0, 1.0)}
 
     def sample_prior(self, rng: np.random.Generator, n: int) -> Params:
         return {
@@ -53,12 +55,17 @@ class ItemResponse(BernoulliEnvironment):
 
     def validate(self, text: str) -> Any:
         values = numbers(text)
+        names = "[student_id, question_id]" if self.include_prior else "[integer 1, integer 2]"
         if len(values) != 2 or any(v != int(v) for v in values):
-            raise DesignError(f"Input must be two integers [student_id, question_id]; got {text!r}.")
+            raise DesignError(f"Input must be two integers {names}; got {text!r}.")
         s, q = int(values[0]), int(values[1])
         if not (0 <= s < N_STUDENTS and 0 <= q < N_QUESTIONS):
+            if self.include_prior:
+                raise DesignError(
+                    f"Student ids are 0-{N_STUDENTS - 1} and question ids are 0-{N_QUESTIONS - 1}; got [{s}, {q}]."
+                )
             raise DesignError(
-                f"Student ids are 0-{N_STUDENTS - 1} and question ids are 0-{N_QUESTIONS - 1}; got [{s}, {q}]."
+                f"The first integer is 0-{N_STUDENTS - 1} and the second 0-{N_QUESTIONS - 1}; got [{s}, {q}]."
             )
         if (s, q) in self.forbidden:
             raise DesignError("You cannot query this observation, try again.")
@@ -85,12 +92,20 @@ class ItemResponse(BernoulliEnvironment):
                 f"There are {N_STUDENTS} students and {N_QUESTIONS} questions. You can query a student-question pair "
                 "to learn whether that student answered that question correctly (1) or not (0)."
             )
-        return "The environment maps two integers to a boolean value (0 or 1)."
+        return (
+            f"The environment maps two integers to a boolean value (0 or 1). The first integer ranges from 0 to "
+            f"{N_STUDENTS - 1} and the second from 0 to {N_QUESTIONS - 1}."
+        )
 
     def design_instructions(self, include_prior: bool) -> str:
+        if include_prior:
+            return (
+                f"Make an observation by giving [student_id, question_id] with ids 0-{N_STUDENTS - 1}, "
+                "e.g. <observe>[1, 3]</observe>. Some pairs are held out and cannot be queried."
+            )
         return (
-            f"Make an observation by giving [student_id, question_id] with ids 0-{N_STUDENTS - 1}, "
-            "e.g. <observe>[1, 3]</observe>. Some pairs are held out and cannot be queried."
+            "Make an observation by giving an input [integer 1, integer 2], e.g. <observe>[1, 3]</observe>. "
+            "Some inputs are held out and cannot be queried."
         )
 
 
@@ -120,6 +135,8 @@ class CorrectnessGoal(BinaryGoal):
 
     def question(self, cell: tuple[int, int]) -> str:
         s, q = cell
+        if not self.include_prior:
+            return f"What is the output of the environment for the input [{s}, {q}]? Answer 0 or 1."
         return f"Will student {s} answer question {q} correctly? Answer 1 for correct or 0 for incorrect."
 
     def goal_text(self, include_prior: bool) -> str:

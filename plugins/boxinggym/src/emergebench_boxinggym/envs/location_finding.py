@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from .base import DesignError, Environment, EvalPoint, Goal, Params, normal_logpdf, numbers, parse_float
+from .priors import Normal
 
 N_SOURCES = 3
 DIM = 2
@@ -29,6 +30,7 @@ class LocationFinding(Environment):
     key = "location_finding"
     title = "Location finding"
     outcome = "continuous"
+    priors = {"sources": Normal(0.0, 1.0)}
 
     def sample_prior(self, rng: np.random.Generator, n: int) -> Params:
         return {"sources": rng.standard_normal((n, N_SOURCES, DIM))}
@@ -39,6 +41,9 @@ class LocationFinding(Environment):
 
     def log_lik_matrix(self, theta: Params, design: Any, ys: np.ndarray) -> np.ndarray:
         return normal_logpdf(np.asarray(ys, float).reshape(-1, 1), intensity(theta, design)[None, :], NOISE_SD)
+
+    def gaussian_outcome(self, theta: Params, design: Any) -> tuple[np.ndarray, float, bool]:
+        return intensity(theta, design), NOISE_SD, False
 
     def paper_log_lik_matrix(self, theta: Params, design: Any, ys: np.ndarray) -> np.ndarray:
         # the reference's likelihood loops over range(dim) == 2 sources instead of all 3
@@ -102,10 +107,14 @@ class SignalGoal(Goal):
 
     def question(self, loc: np.ndarray) -> str:
         where = f"[{loc[0]:.2f}, {loc[1]:.2f}]"
-        return f"Predict the intensity at {where}. Answer up to two decimal places."
+        if self.include_prior:
+            return f"Predict the intensity at {where}. Answer up to two decimal places."
+        return f"Predict the number associated with the vector {where}. Answer up to two decimal places."
 
     def goal_text(self, include_prior: bool) -> str:
-        return "Your goal is to be able to predict the signal intensity at any given point."
+        if include_prior:
+            return "Your goal is to be able to predict the signal intensity at any given point."
+        return f"Your goal is to be able to predict the number associated with any given {DIM}-dimensional vector."
 
     def answer_format(self) -> str:
         return "a single number"

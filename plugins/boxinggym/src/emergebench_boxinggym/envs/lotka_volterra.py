@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from .base import DesignError, Environment, EvalPoint, Goal, Params, numbers
+from .priors import Normal
 
 INITIAL = (40.0, 9.0)
 MAX_TIME = 50.0
@@ -48,6 +49,12 @@ class LotkaVolterra(Environment):
     key = "lotka_volterra"
     title = "Lotka-Volterra predator-prey"
     outcome = "deterministic"
+    priors = {
+        "alpha": Normal(0.1, 0.01),
+        "beta": Normal(0.02, 0.01),
+        "gamma": Normal(0.4, 0.04),
+        "delta": Normal(0.01, 0.001),
+    }
 
     def sample_prior(self, rng: np.random.Generator, n: int) -> Params:
         return {
@@ -69,10 +76,11 @@ class LotkaVolterra(Environment):
 
     def validate(self, text: str) -> Any:
         values = numbers(text)
+        what = "a time" if self.include_prior else "an input"
         if len(values) != 1:
-            raise DesignError(f"Input must be a single number, a time between 0 and {MAX_TIME:g}; got {text!r}.")
+            raise DesignError(f"Input must be a single number, {what} between 0 and {MAX_TIME:g}; got {text!r}.")
         if not 0 <= values[0] <= MAX_TIME:
-            raise DesignError(f"The time must be between 0 and {MAX_TIME:g}; got {values[0]}.")
+            raise DesignError(f"The {what.split()[1]} must be between 0 and {MAX_TIME:g}; got {values[0]}.")
         return float(values[0])
 
     def random_design(self, rng: np.random.Generator) -> Any:
@@ -112,6 +120,8 @@ class PopulationsGoal(Goal):
         return points
 
     def question(self, t: float) -> str:
+        if not self.include_prior:
+            return f"Predict the response (two nonnegative numbers) to the input {t}. Answer as [a, b]."
         return f"What are the populations of prey and predators at time {t}? Answer as [prey, predator]."
 
     def goal_text(self, include_prior: bool) -> str:
@@ -120,7 +130,7 @@ class PopulationsGoal(Goal):
         return "Your goal is to be able to predict the two numbers returned for a given input."
 
     def answer_format(self) -> str:
-        return "a list of two numbers [prey, predator]"
+        return "a list of two numbers [prey, predator]" if self.include_prior else "a list of two numbers [a, b]"
 
     def parse(self, text: str) -> Any | None:
         values = numbers(text)

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from .base import DesignError, Environment, EvalPoint, Goal, Params, bernoulli_log_lik, sigmoid
+from .priors import Normal
 
 CHARACTERS = (
     "stroller", "boy", "girl", "pregnant_woman", "male_doctor", "female_doctor", "female_athlete",
@@ -78,6 +79,7 @@ class MoralMachines(Environment):
     outcome = "binary"
     prior_only = True
     paper_eig_outer = 100
+    priors = {name: Normal(mu, sd) for name, (mu, sd) in PRIOR.items()}
 
     def sample_prior(self, rng: np.random.Generator, n: int) -> Params:
         return {name: rng.normal(mu, sd, n) for name, (mu, sd) in PRIOR.items()}

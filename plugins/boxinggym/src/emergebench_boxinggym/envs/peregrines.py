@@ -8,6 +8,7 @@ import numpy as np
 from scipy.stats import poisson
 
 from .base import DesignError, Environment, EvalPoint, Goal, Params, numbers, parse_float
+from .priors import Normal
 
 MAX_TIME = 5.0
 PAPER_SMOOTHING = 1e-4
@@ -21,6 +22,15 @@ class Peregrines(Environment):
     key = "peregrines"
     title = "Peregrine falcons"
     outcome = "count"
+    # the prior spreads the Poisson rate over ~1500 counts: 2048 quasi-random draws keep the exact sum
+    # over that support fast and its EIG within 2% (tests/test_boxinggym_eig_accuracy.py)
+    eig_prior_draws = 2048
+    priors = {
+        "alpha": Normal(4.5, 0.1),
+        "beta1": Normal(1.2, 0.1),
+        "beta2": Normal(0.07, 0.01),
+        "beta3": Normal(-0.24, 0.05),
+    }
 
     def sample_prior(self, rng: np.random.Generator, n: int) -> Params:
         return {
@@ -44,10 +54,11 @@ class Peregrines(Environment):
 
     def validate(self, text: str) -> Any:
         values = numbers(text)
+        what = "a time" if self.include_prior else "an input"
         if len(values) != 1:
-            raise DesignError(f"Input must be a single number, a time between 0 and {MAX_TIME:g}; got {text!r}.")
+            raise DesignError(f"Input must be a single number, {what} between 0 and {MAX_TIME:g}; got {text!r}.")
         if not 0 <= values[0] <= MAX_TIME:
-            raise DesignError(f"The time must be between 0 and {MAX_TIME:g}; got {values[0]}.")
+            raise DesignError(f"The {what.split()[1]} must be between 0 and {MAX_TIME:g}; got {values[0]}.")
         return float(values[0])
 
     def random_design(self, rng: np.random.Generator) -> Any:
@@ -84,6 +95,8 @@ class PopulationGoal(Goal):
         return points
 
     def question(self, t: float) -> str:
+        if not self.include_prior:
+            return f"Predict the integer response to the input {t}. Respond with an integer."
         return f"What is the population count of peregrine falcons at time {t}? Respond with an integer."
 
     def goal_text(self, include_prior: bool) -> str:

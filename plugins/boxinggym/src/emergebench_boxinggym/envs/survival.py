@@ -16,6 +16,7 @@ from .base import (
     numbers,
     sigmoid,
 )
+from .priors import Gamma, HalfNormal
 
 N_PATIENTS = 100
 MAX_TIME = 10.0
@@ -23,7 +24,8 @@ PAPER_SMOOTHING = 1e-4
 
 
 def death_prob(theta: Params, time: float | np.ndarray, metastasized: int | np.ndarray) -> np.ndarray:
-    return sigmoid(time * np.exp(theta["beta"] * metastasized) * theta["lambda0"])
+    with np.errstate(over="ignore"):  # a huge hazard saturates at P(dead) = 1
+        return sigmoid(time * np.exp(theta["beta"] * metastasized) * theta["lambda0"])
 
 
 class SurvivalAnalysis(BernoulliEnvironment):
@@ -31,6 +33,7 @@ class SurvivalAnalysis(BernoulliEnvironment):
     title = "Survival analysis (mastectomy)"
     outcome = "binary"
     fixed_table = True
+    priors = {"lambda0": Gamma(0.1, 0.1), "beta": HalfNormal(10.0)}
 
     def sample_prior(self, rng: np.random.Generator, n: int) -> Params:
         return {
@@ -57,11 +60,12 @@ class SurvivalAnalysis(BernoulliEnvironment):
 
     def validate(self, text: str) -> Any:
         values = numbers(text)
+        what = "a patient id" if self.include_prior else "an index"
         if len(values) != 1 or values[0] != int(values[0]):
-            raise DesignError(f"Input must be one integer, a patient id from 0 to {N_PATIENTS - 1}; got {text!r}.")
+            raise DesignError(f"Input must be one integer, {what} from 0 to {N_PATIENTS - 1}; got {text!r}.")
         idx = int(values[0])
         if not 0 <= idx < N_PATIENTS:
-            raise DesignError(f"Patient ids run from 0 to {N_PATIENTS - 1}; got {idx}.")
+            raise DesignError(f"The {what[what.index(' ') + 1 :]} must be from 0 to {N_PATIENTS - 1}; got {idx}.")
         return idx
 
     def random_design(self, rng: np.random.Generator) -> Any:
@@ -115,6 +119,8 @@ class SurvivalGoal(BinaryGoal):
         return points
 
     def question(self, time: float, met: int) -> str:
+        if not self.include_prior:
+            return f"Predict the binary response for the input ({time:.2f}, {met}). Answer 0 or 1."
         return (
             f"A patient had surgery {time:.2f} time units ago and their metastasized status is {met}. Is the patient "
             "alive or dead? Answer 1 for dead or 0 for alive."
