@@ -13,9 +13,11 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import shutil
 from pathlib import Path
 
 LOCK_FILE = "run.lock"
+STAGING_DIR = ".new"  # new run folders are built here, then renamed into the runs folder
 
 
 class RunClaim:
@@ -41,12 +43,31 @@ class RunClaim:
         return cls(run_dir, fd)
 
     @classmethod
-    def create(cls, run_dir: Path) -> RunClaim:
-        """Make a new run folder (it must not exist) and claim it before anything else can see it."""
-        run_dir.parent.mkdir(parents=True, exist_ok=True)
-        run_dir.mkdir()
-        claim = cls.try_claim(run_dir)
+    def create(cls, run_dir: Path, files: dict[str, str]) -> RunClaim:
+        """Make a new run folder holding ``files``, claimed, in one step as others see it.
+
+        The folder is built under ``<runs>/.new/`` (claimed first, then filled) and renamed into place,
+        so a process killed at any moment leaves either nothing in the runs folder or a claimable run
+        with its spec, never an empty or half-written run folder. Raises FileExistsError when the name
+        is taken.
+        """
+        staging = run_dir.parent / STAGING_DIR
+        staging.mkdir(parents=True, exist_ok=True)
+        building = staging / run_dir.name
+        building.mkdir()
+        claim = cls.try_claim(building)
         assert claim is not None, "a folder made a moment ago by this process cannot be claimed elsewhere"
+        try:
+            for name, text in files.items():
+                (building / name).write_text(text)
+            if run_dir.exists():
+                raise FileExistsError(run_dir)
+            os.rename(building, run_dir)  # the claim (an open descriptor) moves with the folder
+        except BaseException:
+            claim.release()
+            shutil.rmtree(building, ignore_errors=True)
+            raise
+        claim.run_dir = run_dir
         return claim
 
     def release(self) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from .claim import RunClaim, writer_alive, writer_pid
 from .errors import UsageError
 from .journal import JOURNAL_FILE, SPEC_FILE, read_journal, read_result
-from .records import utcnow
+from .records import RunSpec, utcnow
 
 
 @dataclass
@@ -63,8 +63,10 @@ def find_resumable(runs_dir: Path, spec_id: str) -> Path | None:
     return None
 
 
-def choose_run(runs_dir: Path, spec_id: str, *, resume: bool, fresh: bool) -> ChosenRun:
-    """Claim the run to write: the newest unfinished run of this spec nobody is writing, else a new one."""
+def choose_run(runs_dir: Path, spec: RunSpec, *, resume: bool, fresh: bool) -> ChosenRun:
+    """Claim the run to write: the newest unfinished run of this spec nobody is writing, else a new one
+    (made with its spec.json already in it)."""
+    spec_id = spec.spec_id
     busy: list[Path] = []
     for run_dir in [] if fresh else candidates(runs_dir, spec_id):
         claim = RunClaim.try_claim(run_dir)
@@ -88,6 +90,7 @@ def choose_run(runs_dir: Path, spec_id: str, *, resume: bool, fresh: bool) -> Ch
     while True:
         run_id = f"{spec_id}-{utcnow().strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(2)}"
         try:
-            return ChosenRun(RunClaim.create(runs_dir / run_id), run_id, runs_dir / run_id, False)
+            claim = RunClaim.create(runs_dir / run_id, {SPEC_FILE: spec.model_dump_json(indent=2)})
+            return ChosenRun(claim, run_id, runs_dir / run_id, False)
         except FileExistsError:
             continue

@@ -256,7 +256,7 @@ class Runner:
 
         runs_dir = options.runs_dir or paths.runs_dir()
         try:
-            chosen = choose_run(runs_dir, spec.spec_id, resume=options.resume, fresh=options.fresh)
+            chosen = choose_run(runs_dir, spec, resume=options.resume, fresh=options.fresh)
             try:
                 return await self._run_claimed(
                     chosen.run_id, chosen.run_dir, chosen.resuming, task, grader, samples, subject, grader_model
