@@ -25,6 +25,7 @@ from .cli_types import (
     FiniteFloatRange,
 )
 from .errors import UsageError
+from .format_failures import format_share, print_format_shares
 from .plugins import get_manager
 from .records import GenerateConfig, RunResult
 from .retry import RetryPolicy
@@ -512,7 +513,9 @@ def demo(
     ctx: click.Context, model: str, grader_model: str | None, limit: int | None, only: tuple[str, ...], **opts: Any
 ) -> None:
     """Run every installed benchmark at a small size on the embedded offline model, then print
-    the leaderboard (when the registry plugin is installed).
+    the leaderboard (when the registry plugin is installed) and, per benchmark, the share of
+    replies that could not be read (target: under 20%). Benchmarks use constrained output
+    (a JSON schema) here where the provider supports it.
 
     \b
     Example:
@@ -524,6 +527,7 @@ def demo(
         raise click.ClickException("no installed task offers a demo; install a benchmark plugin first")
     options = _options(**opts)
     failures = []
+    shares = []
     for name in names:
         cls = catalog.tasks[name]
         try:
@@ -538,6 +542,8 @@ def demo(
             problem = failure_message(result, opts["max_failures"])
             if problem:
                 failures.append(f"{name}: {problem}")
+            if cls.format_failure_metric:
+                shares.append(format_share(name, result.metrics, cls.format_failure_metric))
         except (UsageError, click.ClickException) as exc:
             failures.append(f"{name}: {exc}")
             _echo_err(f"Error in {name}: {exc}")
@@ -545,6 +551,7 @@ def demo(
     leaderboard = cli.get_command(ctx, "leaderboard")
     if leaderboard is not None:
         ctx.invoke(leaderboard)
+    print_format_shares(shares, click.echo, model)
     if failures:
         raise click.ClickException(f"{len(failures)} demo task(s) failed: " + "; ".join(failures))
 

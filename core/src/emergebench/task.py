@@ -39,6 +39,8 @@ class Task:
     generate_config: ClassVar[GenerateConfig] = GenerateConfig()
     demo_args: ClassVar[dict[str, Any] | None] = None
     demo_limit: ClassVar[int | None] = 2
+    # the metric that measures replies the task could not read (printed by `emergebench demo`)
+    format_failure_metric: ClassVar[str | None] = None
     plugin: ClassVar[str | None] = None  # set by the plugin manager at registration
 
     def __init__(self, args: BaseModel | None = None) -> None:

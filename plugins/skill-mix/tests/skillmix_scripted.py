@@ -6,6 +6,7 @@ worked out by hand. The judge fills in the rubric table (or "Point earned" lines
 
 from __future__ import annotations
 
+import json
 import re
 
 from emergebench import GenerateConfig, Message
@@ -74,3 +75,22 @@ def points_judge(messages: list[Message], config: GenerateConfig) -> str:
         f"{i + 1}. {item}: Point earned: {v}" for i, (item, v) in enumerate(zip(items, values, strict=True))
     )
     return f"{lines}\nGrade: {sum(float(v) for v in values):g}"
+
+
+def json_student(messages: list[Message], config: GenerateConfig) -> str:
+    """The same answers as ``student``, as the constrained JSON reply (the schema must have been sent)."""
+    assert config.response_format is not None and config.response_format["json_schema"]["name"] == "skill_mix_text"
+    topic = _topic(messages)
+    if len([m for m in messages if m.role == "user"]) == 1:
+        return json.dumps({"answer": f"A long first draft about {topic}. It has two.", "explanation": "draft"})
+    return json.dumps({"answer": ANSWERS.get(topic, "Nothing."), "explanation": "it shows the skills"})
+
+
+def json_judge(messages: list[Message], config: GenerateConfig) -> str:
+    """The same rules as ``table_judge``, keyed by the schema's own rubric items (sent in a shuffled order)."""
+    assert config.response_format is not None
+    items = list(config.response_format["json_schema"]["schema"]["properties"])
+    answer, asked = _question(messages[-1].content)
+    assert items == asked
+    values = dict(zip(items, (float(v) for v in _points(answer, items)), strict=True))
+    return json.dumps({item: values[item] for item in reversed(items)})

@@ -9,9 +9,10 @@ Off by default: the paper's models answered in free text.
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
+
+from emergebench.structured import json_object, json_schema_format
 
 from .engine import Action
 from .parsing import STRATEGY_MARK, ParsedReply, parse_strategy_reply
@@ -20,26 +21,10 @@ JUSTIFICATION_CHARS = 160
 STRATEGY_CHARS = 200
 
 
-def _format(name: str, properties: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "type": "json_schema",
-        "json_schema": {
-            "name": name,
-            "strict": True,
-            "schema": {
-                "type": "object",
-                "properties": properties,
-                "required": list(properties),
-                "additionalProperties": False,
-            },
-        },
-    }
-
-
 def donation_schema(punishment: bool) -> dict[str, Any]:
     reason = {"type": "string", "maxLength": JUSTIFICATION_CHARS}
     if punishment:
-        return _format(
+        return json_schema_format(
             "donor_game_action",
             {
                 "justification": reason,
@@ -47,28 +32,19 @@ def donation_schema(punishment: bool) -> dict[str, Any]:
                 "amount": {"type": "number", "minimum": 0},
             },
         )
-    return _format("donor_game_donation", {"justification": reason, "answer": {"type": "number", "minimum": 0}})
+    return json_schema_format(
+        "donor_game_donation", {"justification": reason, "answer": {"type": "number", "minimum": 0}}
+    )
 
 
 def strategy_schema() -> dict[str, Any]:
-    return _format(
+    return json_schema_format(
         "donor_game_strategy",
         {
             "reasoning": {"type": "string", "maxLength": JUSTIFICATION_CHARS},
             "strategy": {"type": "string", "maxLength": STRATEGY_CHARS},
         },
     )
-
-
-def _object(reply: str) -> dict[str, Any] | None:
-    start, end = reply.find("{"), reply.rfind("}")
-    if start < 0 or end <= start:
-        return None
-    try:
-        value = json.loads(reply[start : end + 1])
-    except json.JSONDecodeError:
-        return None
-    return value if isinstance(value, dict) else None
 
 
 def _amount(value: Any) -> float | None:
@@ -79,7 +55,7 @@ def _amount(value: Any) -> float | None:
 
 def parse_json_donation(reply: str, *, punishment: bool) -> ParsedReply | None:
     """The action a constrained reply states; None (ask again) when it is not that JSON."""
-    data = _object(reply)
+    data = json_object(reply)
     if data is None:
         return None
     justification = str(data.get("justification", "")).strip()
@@ -95,7 +71,7 @@ def parse_json_donation(reply: str, *, punishment: bool) -> ParsedReply | None:
 
 def parse_json_strategy(reply: str) -> tuple[str, str] | None:
     """(strategy, reasoning) from a constrained strategy reply, with the reference's opening phrase."""
-    data = _object(reply)
+    data = json_object(reply)
     if data is None or not isinstance(data.get("strategy"), str) or not data["strategy"].strip():
         return None
     text = data["strategy"].strip()

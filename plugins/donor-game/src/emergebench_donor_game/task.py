@@ -25,6 +25,7 @@ class DonorGame(Task):
     )
     Args: ClassVar[type[DonorGameArgs]] = DonorGameArgs
     main_metric: ClassVar[str] = "final_resources"
+    format_failure_metric: ClassVar[str | None] = "failed_share"
     demo_args: ClassVar[dict[str, Any] | None] = {
         "population": 2,
         "generations": 1,

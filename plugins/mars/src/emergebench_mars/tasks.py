@@ -8,6 +8,7 @@ from typing import Any, ClassVar, Literal
 
 from emergebench import GenerateConfig, Metric, Sample, SampleResult, SampleScore, Task, UsageError
 from emergebench.context import SolveContext
+from emergebench.structured import json_schema_format
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .baselines import MAJORITY_KEY
@@ -27,19 +28,7 @@ from .stats import (
     roc_auc,
 )
 
-ANSWER_SCHEMA: dict[str, Any] = {
-    "type": "json_schema",
-    "json_schema": {
-        "name": "mars_answer",
-        "strict": True,
-        "schema": {
-            "type": "object",
-            "properties": {"answer": {"type": "string", "enum": ["yes", "no"]}},
-            "required": ["answer"],
-            "additionalProperties": False,
-        },
-    },
-}
+ANSWER_SCHEMA = json_schema_format("mars_answer", {"answer": {"type": "string", "enum": ["yes", "no"]}})
 CONSTRAINED_MIN_TOKENS = 24  # room for {"answer": "yes"} with the whitespace small models emit
 
 
@@ -84,6 +73,7 @@ class MarsTask(Task):
     version = "1.0"
     Args = MarsArgs
     main_metric = "accuracy"
+    format_failure_metric = "extraction_failure_rate"
     demo_args: ClassVar[dict[str, Any] | None] = None  # only Transition demos: its prompts are the reference's
     demo_limit: ClassVar[int | None] = 4
 
@@ -283,8 +273,8 @@ class InferenceTask(MarsTask):
 class TransitionTask(MarsTask):
     schema = TRANSITION
     name = "mars/transition"
-    # the sample set, unconstrained: grammar-constrained decoding is several times slower on small CPUs
-    demo_args: ClassVar[dict[str, Any] | None] = {"data": "sample", "constrained": "off"}
+    # the bundled sample set, with the answer constrained to {"answer": "yes"|"no"} where supported
+    demo_args: ClassVar[dict[str, Any] | None] = {"data": "sample", "constrained": "auto"}
     description = (
         "MARS Metaphysical Transition: after a further change to the event, does the inference become plausible? "
         "'If <event after transition>, then <inference>' yes/no vs human labels (Wang & Song, ACL 2025)"

@@ -76,6 +76,10 @@ class SkillMixArgs(BaseModel):
     filter_skills: list[str] = Field(
         default_factory=list, description="leave combinations containing any of these skills out of the metrics"
     )
+    constrained: Literal["auto", "on", "off"] = Field(
+        default="off",
+        description="JSON-schema replies for student and judge (auto: where supported); off reproduces the paper",
+    )
     vote: Literal["majority", "average"] = Field(default="majority", description="per-item vote over grading rounds")
     across_generations: Literal["max", "mean"] = Field(
         default="max", description="best generation per combination (reference) or the mean"

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from emergebench import GenerateConfig, Grade, Grader, Message, SolveContext, UsageError
 
+from .constrained import grading_schema, parse_json_points
 from .data import Skill
 from .parsing import ParsedPoints, parse_points_earned, parse_table
 from .prompts import PromptSet, grading_prompts, prompt_fields, rubric_items
@@ -26,6 +27,7 @@ class GradingRequest:
     salt: str = "grading-1"
     config: GenerateConfig = field(default_factory=GenerateConfig)
     prompts: PromptSet | None = None  # a user's prompt file; None means the grader's built-in prompt
+    constrained: bool = False  # ask for one JSON key per rubric item (a JSON schema) instead of free text
 
     @classmethod
     def from_target(cls, target: Any) -> GradingRequest:
@@ -60,12 +62,15 @@ class SkillMixGrader(Grader):
 
     async def grade_round(self, answer: str, request: GradingRequest, ctx: SolveContext) -> Grade:
         judge = ctx.grader_model_or_fail()
+        items = rubric_items(list(request.skills), request.topic, self.style)
+        config = request.config
+        if request.constrained:
+            config = config.merged(GenerateConfig(response_format=grading_schema(items)))
         output = await judge.generate(
-            [Message(role="user", content=self.prompt(answer, request))], request.config, cache_salt=request.salt
+            [Message(role="user", content=self.prompt(answer, request))], config, cache_salt=request.salt
         )
         k = len(request.skills)
-        items = rubric_items(list(request.skills), request.topic, self.style)
-        parsed = self.parse(output.text, items)
+        parsed = parse_json_points(output.text, items) if request.constrained else self.parse(output.text, items)
         n_sentences = count_sentences(answer)
         length_point = float(n_sentences <= sentence_limit(k))
         points = parsed.points[:-1] + [length_point]

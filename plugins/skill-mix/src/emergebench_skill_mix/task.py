@@ -11,6 +11,7 @@ from emergebench import (
     GenerateConfig,
     Message,
     Metric,
+    ModelHandle,
     Sample,
     SampleResult,
     SampleScore,
@@ -21,12 +22,12 @@ from emergebench import (
 from emergebench.metrics import metric
 
 from .args import SkillMixArgs
+from .constrained import student_answer, student_schema
 from .data import Skill, load_skills, load_topics
 from .graders import GRADERS, GradingRequest, SkillMixGrader
 from .prompts import generation_prompts, grading_prompts, prompt_fields
 from .sampling import draw_combinations
 from .scoring import METRIC_NAMES, across_generations, apply_name_penalty, generation_metrics, named_skills, vote
-from .text import extract_answer
 
 GRADER_HINT = ", ".join(g.name for g in GRADERS.values())
 
@@ -45,6 +46,7 @@ class SkillMixTask(Task):
     )
     Args = SkillMixArgs
     main_metric = "ratio_of_full_marks"
+    format_failure_metric = "grader_parse_failure_rate"
     default_grader = "skill-mix/gpt4-table"
     demo_args: ClassVar[dict[str, Any] | None] = {
         "k": [1],
@@ -53,6 +55,7 @@ class SkillMixTask(Task):
         "grading_rounds": 1,
         "max_tokens": 48,
         "grader_max_tokens": 64,
+        "constrained": "auto",
     }
     demo_limit = 1
 
@@ -141,8 +144,18 @@ class SkillMixTask(Task):
         given = getattr(ctx.grader, "name", None)
         raise UsageError(f"skill-mix needs a Skill-Mix rubric grader ({GRADER_HINT}), not {given!r}; drop --grader")
 
-    def _student_config(self, seed: int) -> GenerateConfig:
-        return GenerateConfig(temperature=self.a.temperature, max_tokens=self.a.max_tokens, seed=seed)
+    def _student_config(self, seed: int, constrained: bool) -> GenerateConfig:
+        return GenerateConfig(
+            temperature=self.a.temperature,
+            max_tokens=self.a.max_tokens,
+            seed=seed,
+            response_format=student_schema() if constrained else None,
+        )
+
+    def _constrained(self, handle: ModelHandle | None) -> bool:
+        return self.a.constrained == "on" or (
+            self.a.constrained == "auto" and handle is not None and handle.supports_json_schema
+        )
 
     async def _generation(
         self, g: int, skills: list[Skill], topic: str, ctx: SolveContext, grader: SkillMixGrader
@@ -150,14 +163,14 @@ class SkillMixTask(Task):
         """One student conversation (two turns), then its turn-2 answer graded ``grading_rounds`` times."""
         a = self.a
         salt = f"generation-{g + 1}"
-        config = self._student_config(_round_seed(ctx.seed, "generation", g))
+        config = self._student_config(_round_seed(ctx.seed, "generation", g), self._constrained(ctx.model))
         turns = self.student_prompts.render(prompt_fields(skills, topic))
         messages = [Message(role="system", content=a.system_prompt)] if a.system_prompt else []
         messages.append(Message(role="user", content=turns[0]))
         first = await ctx.model.generate(messages, config, cache_salt=salt)
         messages += [Message(role="assistant", content=first.text), Message(role="user", content=turns[1])]
         second = await ctx.model.generate(messages, config, cache_salt=salt)
-        answer = extract_answer(second.text)
+        answer = student_answer(second.text)
         requests = [
             GradingRequest(
                 skills=tuple(skills),
@@ -169,6 +182,7 @@ class SkillMixTask(Task):
                     seed=_round_seed(ctx.seed, "grading", g, j),
                 ),
                 prompts=self.custom_grading,
+                constrained=self._constrained(ctx.grader_model),
             )
             for j in range(a.grading_rounds)
         ]
@@ -180,7 +194,7 @@ class SkillMixTask(Task):
         voted = vote(rounds, a.vote)
         return {
             "round": g + 1,
-            "turn1_answer": extract_answer(first.text),
+            "turn1_answer": student_answer(first.text),
             "answer": answer,
             "finish_reasons": [first.finish_reason, second.finish_reason],
             "named_skills": [s.name for s, hit in zip(skills, named, strict=True) if hit],
