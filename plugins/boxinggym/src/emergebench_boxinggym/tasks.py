@@ -36,6 +36,9 @@ class BoxingGymArgs(BaseModel):
     max_tokens: int = Field(512, ge=1, description="token limit of every scientist and novice call")
     temperature: float = Field(0.0, ge=0.0, description="sampling temperature of the scientist and novice")
     explanation_words: int = Field(200, ge=1, description="discovery: word limit of the explanation")
+    constrained: Literal["auto", "on", "off"] = Field(
+        "off", description="predictions as JSON matching the goal's type (auto: fixed mode, where supported)"
+    )
 
     @field_validator("budgets", mode="before")
     @classmethod
@@ -86,6 +89,7 @@ class BoxingGymTask(Task):
 
     env_cls: ClassVar[type[Environment]]
     main_metric = "z_final"
+    format_failure_metric = "unparsed_rate"
 
     def dataset(self, seed: int) -> list[Sample]:
         a = self.args
@@ -109,6 +113,7 @@ class BoxingGymTask(Task):
             random_designs=a.random_designs,
             generate=GenerateConfig(temperature=a.temperature, max_tokens=a.max_tokens),
             explanation_words=a.explanation_words,
+            constrained=a.constrained,
         )
 
     async def solve(self, sample: Sample, ctx: SolveContext) -> SampleScore:
@@ -177,5 +182,6 @@ TASKS["peregrines"].demo_args = {
     "seeds": 1,
     "max_tokens": 48,
     "random_designs": 20,
+    "constrained": "auto",
 }
 TASKS["peregrines"].demo_limit = 1

@@ -14,7 +14,7 @@ from typing import Any, Literal
 import numpy as np
 from emergebench import GenerateConfig, Message, ModelHandle
 
-from . import prompts
+from . import constrained, prompts
 from .eig import EIGSettings, step_eig
 from .envs.base import DesignError, Environment, EvalPoint, Goal, Mode
 from .posterior import Posterior, posterior_samples
@@ -36,6 +36,7 @@ class Config:
     random_designs: int = 100
     generate: GenerateConfig = field(default_factory=lambda: GenerateConfig(temperature=0.0, max_tokens=512))
     explanation_words: int = 200
+    constrained: Literal["auto", "on", "off"] = "off"  # JSON-schema predictions (see constrained.py)
 
 
 @dataclass
@@ -124,9 +125,19 @@ class Trajectory:
         if cfg.experiment == "discovery":
             await self.communicate()
 
-    async def _ask(self, handle: ModelHandle, messages: list[Message], salt: str) -> str:
-        out = await handle.generate(messages, self.config.generate, cache_salt=salt)
+    async def _ask(
+        self, handle: ModelHandle, messages: list[Message], salt: str, response_format: dict | None = None
+    ) -> str:
+        config = self.config.generate
+        if response_format is not None:
+            config = config.merged(GenerateConfig(response_format=response_format))
+        out = await handle.generate(messages, config, cache_salt=salt)
         return out.text
+
+    def _constrained(self, handle: ModelHandle) -> bool:
+        """Constrained predictions: on when asked, or auto in fixed mode on a provider that supports them."""
+        setting = self.config.constrained
+        return setting == "on" or (setting == "auto" and self.env.mode == "fixed" and handle.supports_json_schema)
 
     async def experiment(self, index: int) -> None:
         """Up to MAX_ENV_TRIES designs, each after up to MAX_FORMAT_TRIES well-formed-tag attempts."""
@@ -196,8 +207,12 @@ class Trajectory:
     ) -> Any | None:
         messages = [*system, Message(role="user", content=self._register(text, kind, point))]
         for fmt_try in range(MAX_FORMAT_TRIES):
-            reply = await self._ask(handle, messages, f"{salt}-{fmt_try}")
-            content = prompts.extract(prompts.ANSWER_RE, reply)
+            if self._constrained(handle):
+                reply = await self._ask(handle, messages, f"{salt}-{fmt_try}", constrained.answer_format(self.goal))
+                content = constrained.answer_content(self.goal, reply)
+            else:
+                reply = await self._ask(handle, messages, f"{salt}-{fmt_try}")
+                content = prompts.extract(prompts.ANSWER_RE, reply)
             if content is not None:
                 parsed = self.goal.parse(content)
                 if parsed is not None:
