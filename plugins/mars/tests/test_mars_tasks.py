@@ -45,7 +45,7 @@ def test_three_tasks_run_with_majority_baseline(emergebench_home: Path) -> None:
         assert result.status == "complete" and result.n_errors == 0 and result.n_samples == 12
         assert metrics[("accuracy", None)] == 0.5 and metrics[("yes_rate", None)] == 1.0
         assert metrics[("roc_auc", None)] == 0.5  # a constant score ties everywhere
-        assert result.task.version == "1.0"
+        assert result.task.version == "1.1"
 
 
 def test_random_baseline_is_seeded(emergebench_home: Path) -> None:

@@ -70,7 +70,7 @@ class MarsTask(Task):
     """Shared machinery; subclasses pick the schema."""
 
     schema: ClassVar[TaskSchema]
-    version = "1.0"
+    version = "1.1"
     Args = MarsArgs
     main_metric = "accuracy"
     format_failure_metric = "extraction_failure_rate"
