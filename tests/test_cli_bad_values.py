@@ -154,3 +154,34 @@ def test_good_values_pass_the_types():
     assert (allowance.allowed(40), allowance.allowed(19), allowance.allowed(20)) == (2, 0, 1)
     assert FailureAllowanceType().convert("3", None, None).allowed(1000) == 3
     assert math.isclose(FailureAllowanceType().convert("12.5%", None, None).percent or 0, 12.5)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["run", "testtask/qa", "-m", "scripted/echo", "--grader", "nope"],
+        ["run", "testtask/qa", "-m", "scripted/echo", "-G", "temperature=hot"],
+        ["run", "testtask/qa", "-m", "nope/x"],
+        ["run", "testtask/qa", "-m", "scripted/echo", "-M", "delay_s=abc"],
+        ["run", "testtask/qa", "-m", "scripted/echo", "-T", "nope=1"],
+        ["runs", "no-such-run"],
+        ["compare", "a", "b"],
+        ["sql", "SELEC"],
+        ["export", "--out", "{home}/a-file"],
+        ["ingest", "{home}/a-file"],
+        ["import", "{home}/a-file"],
+        ["leaderboard", "--task", "nope"],
+        ["runs", "--registry", "{home}/a-file/x.duckdb"],
+        ["new-plugin", "../x"],
+        ["sweep", "{home}/no-such.toml"],
+        ["sweep", "{home}/a-file"],
+    ],
+)
+def test_bad_names_and_values_are_one_line_errors(home, args):
+    """Values click cannot type-check (names, SQL, paths with meaning) fail cleanly too: exit 1 or 2."""
+    (home / "a-file").write_text("not a folder, not a shard\n")
+    args = [a.replace("{home}", str(home)) for a in args]
+    result = CliRunner().invoke(cli, args, catch_exceptions=True)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code in (1, 2), result.output
+    assert "Error" in result.output and "Traceback" not in result.output

@@ -89,7 +89,8 @@ def file_in_existing_folder(ctx: click.Context, param: click.Parameter, value: A
     if path.is_dir():
         raise click.BadParameter(f"{str(value)!r} is a folder; give a file path inside it", ctx, param)
     if not path.parent.is_dir():
+        problem = "is not a folder" if path.parent.exists() else "does not exist"
         raise click.BadParameter(
-            f"the folder {str(path.parent)!r} does not exist; create it first or choose another path", ctx, param
+            f"the folder {str(path.parent)!r} {problem}; create it first or choose another path", ctx, param
         )
     return value
