@@ -17,6 +17,7 @@ from emergebench_mars.extract import extract_reference, extract_robust
 from emergebench_mars.prompts import Item, echo_texts
 
 CORPUS = Path(__file__).parent / "data" / "extraction_corpus.txt"
+HELDOUT = Path(__file__).parent / "data" / "extraction_heldout.txt"
 LABELS = {"yes": 1, "no": 0, "fail": None}
 # the failure classes the issue names, and the corpus's names for them
 ISSUE_CLASSES = {"echo", "no-idiom", "both", "ability", "json", "colloquial"}
@@ -31,9 +32,9 @@ class Case:
     echoes: tuple[str, ...]
 
 
-def load_corpus() -> list[Case]:
+def load_corpus(path: Path = CORPUS) -> list[Case]:
     cases, item = [], Item("")
-    for number, raw in enumerate(CORPUS.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if raw.startswith("#") or not raw.strip():
             continue
         if raw.startswith("@item"):
@@ -93,3 +94,11 @@ def test_the_reference_parser_swaps_and_guesses_on_the_corpus() -> None:
     # the known cases: an idiom read as a verdict, a reply that says both given a label
     assert extract_reference("No doubt, this is plausible.").label == 0
     assert extract_reference("yes and no").label == 0
+
+
+def test_held_out_replies_have_no_swaps_or_guesses() -> None:
+    cases = load_corpus(HELDOUT)
+    outcomes = Counter(_outcome(c.expected, extract_robust(c.reply, c.echoes).label) for c in cases)
+    assert len(cases) >= 60
+    assert outcomes["swap"] == 0 and outcomes["guess"] == 0, outcomes
+    assert outcomes["miss"] <= 5, outcomes  # the count when the file was written (see its header)
