@@ -54,7 +54,7 @@ class SkillMixTask(Task):
         "generation_rounds": 1,
         "grading_rounds": 1,
         "max_tokens": 48,
-        "grader_max_tokens": 64,
+        "grader_max_tokens": 96,  # room for one JSON key per rubric item
         "constrained": "auto",
     }
     demo_limit = 1
