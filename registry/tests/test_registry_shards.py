@@ -13,10 +13,11 @@ from emergebench_registry.store import Store
 
 TABLES = ["runs", "models", "samples", "scores", "model_calls", "metrics"]
 SNAPSHOT = {
-    "runs": "SELECT * EXCLUDE (source, ingested_at) FROM runs ORDER BY run_id",
+    # Store-only columns (where a copy came from, what calls cost) are not in shards.
+    "runs": "SELECT * EXCLUDE (source, ingested_at, cost_usd) FROM runs ORDER BY run_id",
     "samples": "SELECT * FROM samples ORDER BY ALL",
     "scores": "SELECT * FROM scores ORDER BY ALL",
-    "model_calls": "SELECT * FROM model_calls ORDER BY run_id, sample_id, epoch, call_index",
+    "model_calls": "SELECT * EXCLUDE (cost_usd) FROM model_calls ORDER BY run_id, sample_id, epoch, call_index",
     "metrics": "SELECT * FROM metrics ORDER BY ALL",
     "models": "SELECT * FROM models ORDER BY ALL",
 }

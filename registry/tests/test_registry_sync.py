@@ -14,10 +14,10 @@ from emergebench_registry.sync import pull, push
 
 REPO = "pool/results"
 QUERIES = [
-    "SELECT * EXCLUDE (source, ingested_at) FROM runs ORDER BY run_id",
+    "SELECT * EXCLUDE (source, ingested_at, cost_usd) FROM runs ORDER BY run_id",  # store-only columns
     "SELECT * FROM samples ORDER BY ALL",
     "SELECT * FROM scores ORDER BY ALL",
-    "SELECT * FROM model_calls ORDER BY run_id, sample_id, epoch, call_index",
+    "SELECT * EXCLUDE (cost_usd) FROM model_calls ORDER BY run_id, sample_id, epoch, call_index",
     "SELECT * FROM metrics ORDER BY ALL",
     "SELECT * FROM models ORDER BY ALL",
     "SELECT * FROM leaderboard ORDER BY ALL",

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from . import __version__, first_party, task_help
+from .budget import Budget, CostLimitReached
 from .cli_types import (
     MAX_EPOCHS,
     MAX_SAMPLES,
@@ -27,12 +28,14 @@ from .cli_types import (
 from .errors import UsageError
 from .format_failures import format_share, print_format_shares
 from .plugins import get_manager
+from .pricing import load_prices
 from .records import GenerateConfig, RunResult
 from .retry import RetryPolicy
 from .runner import Runner, RunOptions, build_spec, run_coroutine, split_secrets, validate_args
 from .status import failure_message
 
 DEFAULT_MODEL = "llamacpp/smollm2-135m"
+EXIT_COST_LIMIT = 3  # stopped by --cost-limit: resumable, not a failure of the run
 BUILTIN_COMMANDS = {"plugins", "install", "uninstall", "tasks", "models", "graders", "run", "demo"}
 
 
@@ -312,6 +315,14 @@ def _run_one(
     runner = Runner(spec, options)
     try:
         result = run_coroutine(runner.run())
+    except CostLimitReached as stop:
+        result = runner.result
+        print_summary(result, (options.runs_dir or _runs_dir()) / result.run_id)
+        _echo_err(
+            f"Stopped: the next call would pass --cost-limit (${stop.limit:.4f}; spent ${stop.spent:.4f}). "
+            "Raise the limit and re-run the same command to continue."
+        )
+        raise SystemExit(EXIT_COST_LIMIT) from None
     except KeyboardInterrupt:
         result = getattr(runner, "result", None)
         if result is not None:
@@ -445,6 +456,13 @@ def _options(
 )
 @click.option("--resume", is_flag=True, help="Require an unfinished run of this spec and continue it.")
 @click.option("--fresh", is_flag=True, help="Start a new run even if an unfinished one of this spec exists.")
+@click.option(
+    "--cost-limit",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="US dollars: stop (resumable, exit code 3) before the next call would pass it.",
+)
+@click.option("--prices", "prices_file", type=click.Path(dir_okay=False, path_type=Path), help="Price table file.")
 @run_options
 def run(
     task_names: tuple[str, ...],
@@ -461,6 +479,8 @@ def run(
     epochs: int,
     resume: bool,
     fresh: bool,
+    cost_limit: float | None,
+    prices_file: Path | None,
     **opts: Any,
 ) -> None:
     """Run one or more tasks against a model. Re-running the same command resumes an unfinished
@@ -477,6 +497,8 @@ def run(
         raise click.UsageError("-J sets options of the judge model, but no --grader-model was given; add one")
     generate = validate_args(GenerateConfig, parse_pairs(generate_args, "-G"), "-G generation settings")
     options = _options(resume=resume, fresh=fresh, **opts)
+    options.prices = load_prices(prices_file)
+    options.budget = Budget(cost_limit) if cost_limit is not None else None
     results = []
     for task in task_names:
         result = _run_one(

@@ -27,6 +27,7 @@ from .grader import Grader
 from .journal import RESULT_FILE, SPEC_FILE, Journal, read_journal, write_json_atomic
 from .model import Model
 from .plugins import PluginManager, get_manager
+from .pricing import load_prices
 from .progress import RunProgress
 from .records import (
     GenerateConfig,
@@ -325,7 +326,7 @@ class Runner:
             model_resolver=lambda mid, opts: resolve_model(self.manager, mid, opts),
             endpoint_limiter=options.endpoint_limiter,
             budget=options.budget,
-            prices=options.prices,
+            prices=options.prices if options.prices is not None else load_prices(),
         )
         started = utcnow()
         result = RunResult(

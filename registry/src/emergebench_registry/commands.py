@@ -100,7 +100,7 @@ def leaderboard_command(
 
 RUN_COLUMNS = (
     "run_id, status, task, task_version, model_id, n_samples, n_expected, n_errors, "
-    "strftime(started_at, '%Y-%m-%d %H:%M') AS started, source"
+    "round(cost_usd, 4) AS cost_usd, strftime(started_at, '%Y-%m-%d %H:%M') AS started, source"
 )
 
 

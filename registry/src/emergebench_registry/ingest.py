@@ -35,7 +35,8 @@ from .store import Store
 CALL_TYPE = (
     "STRUCT(model VARCHAR, role VARCHAR, messages JSON, config JSON, output VARCHAR, "
     "usage STRUCT(input_tokens BIGINT, output_tokens BIGINT), logprobs JSON, finish_reason VARCHAR, "
-    "latency_s DOUBLE, cached BOOLEAN, attempts BIGINT, error VARCHAR, cache_key VARCHAR, started_at TIMESTAMPTZ)[]"
+    "latency_s DOUBLE, cached BOOLEAN, attempts BIGINT, error VARCHAR, cache_key VARCHAR, started_at TIMESTAMPTZ, "
+    "cost_usd DOUBLE)[]"
 )
 JOURNAL_COLUMNS = {
     "run_id": "VARCHAR",
@@ -73,7 +74,7 @@ JOURNAL_SOURCES = {
         c.messages, c.config, c.output, coalesce(c.usage.input_tokens, 0) AS input_tokens,
         coalesce(c.usage.output_tokens, 0) AS output_tokens, c.finish_reason, c.latency_s,
         coalesce(c.cached, false) AS cached, coalesce(c.attempts, 1) AS attempts, c.error, c.cache_key,
-        c.started_at, c.logprobs
+        c.started_at, c.logprobs, c.cost_usd
       FROM (SELECT run_id, sample_id, epoch, unnest(range(n_calls))::BIGINT AS call_index, unnest(calls) AS c
             FROM _journal WHERE n_calls > 0))""",
 }
@@ -361,15 +362,17 @@ def replace_run(
     sources: dict[str, str],
     models: pa.Table | None,
     source: str,
+    store_only: dict[str, list[str]] | None = None,
 ) -> None:
     """Delete ``run_id``'s rows and insert the new ones from ``sources`` (table -> relation name).
+    ``store_only`` names the relations' columns beyond the shard schema (e.g. a journal's costs).
 
     The caller owns the transaction, so a failure leaves the store exactly as it was.
     """
     for table in RUN_TABLES:
         con.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])
     for table, relation in sources.items():
-        cols = ", ".join(f.name for f in SHARD_SCHEMAS[table])
+        cols = ", ".join([*(f.name for f in SHARD_SCHEMAS[table]), *(store_only or {}).get(table, [])])
         if table == "runs":
             con.execute(f"INSERT INTO runs ({cols}, source) SELECT {cols}, ? FROM {relation}", [source])
         else:
@@ -422,7 +425,10 @@ def ingest_run_dir(con: duckdb.DuckDBPyConnection, run_dir: Path, result: RunRes
                     {"runs": "_runs_in", **sources, "metrics": "_metrics_in"},
                     to_arrow("models", model_rows(spec, result)),
                     "local",
+                    store_only={"model_calls": ["cost_usd"]},
                 )
+                if result is not None and result.cost_usd is not None:
+                    con.execute("UPDATE runs SET cost_usd = ? WHERE run_id = ?", [result.cost_usd, run_id])
             con.execute(
                 "INSERT OR REPLACE INTO ingest_log VALUES (?, ?, ?, ?, ?, now())",
                 [str(run_dir.resolve()), run_id, *stat],

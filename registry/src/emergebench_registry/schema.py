@@ -12,7 +12,7 @@ from collections.abc import Callable
 import duckdb
 import pyarrow as pa
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 TS = pa.timestamp("us", tz="UTC")
 
@@ -230,9 +230,20 @@ def _views(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
 
 
+# Columns the store keeps that shards do not carry (yet): what calls and runs cost, in US dollars,
+# from the price table when the run was made (docs/sweeps.md#cost). Pulled runs leave them NULL.
+STORE_ONLY_COLUMNS: dict[str, dict[str, str]] = {"runs": {"cost_usd": "DOUBLE"}, "model_calls": {"cost_usd": "DOUBLE"}}
+
+
+def _cost_columns(con: duckdb.DuckDBPyConnection) -> None:
+    for table, columns in STORE_ONLY_COLUMNS.items():
+        for name, kind in columns.items():
+            con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {name} {kind}")
+
+
 # v2 added the views; v3 redefined ``leaderboard`` to show grouped-only metrics per group (with a
-# ``breakdown`` column) instead of dropping them. Both (re)create the current views.
-MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [_v1, _views, _views]
+# ``breakdown`` column) instead of dropping them. Both (re)create the current views. v4 added cost.
+MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [_v1, _views, _views, _cost_columns]
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
 

@@ -138,7 +138,8 @@ def print_outcomes(result: Any, as_json: bool) -> None:
 @click.option("--grader-model", default=None, help="Judge model for model-graded tasks.")
 @click.option("-J", "grader_model_args", multiple=True, help="Judge model option key=value.")
 @click.option("-G", "generate_args", multiple=True, help="Generation setting key=value.")
-@click.option("--executor", type=click.Choice(["local"]), default="local", show_default=True)
+@click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True)
+@click.option("--ray-address", default=None, help="Ray cluster address (ray://host:10001); default: a local Ray.")
 @click.option(
     "--max-runs", type=click.IntRange(1, 1024), default=None, help="Runs at once (default: CPU count, at most 8)."
 )
@@ -169,6 +170,7 @@ def sweep_command(
     tasks: tuple[str, ...],
     seeds: tuple[int, ...],
     executor: str,
+    ray_address: str | None,
     max_runs: int | None,
     max_concurrency: int,
     max_calls_per_endpoint: int | None,
@@ -228,7 +230,7 @@ def sweep_command(
         prices_file=prices_file,
     )
     workers = max_runs or min(8, os.cpu_count() or 1)
-    driver = SweepDriver(planned, _executor(executor, workers), config, manager)
+    driver = SweepDriver(planned, _executor(executor, workers, ray_address), config, manager)
     if dry_run:
         outcomes, counts, _ = driver.prepare()
         from ..sweep.driver import SweepResult
@@ -251,7 +253,16 @@ def sweep_command(
         raise SystemExit(EXIT_RUN_FAILED)
 
 
-def _executor(name: str, workers: int) -> Any:
+def _executor(name: str, workers: int, ray_address: str | None) -> Any:
+    from ..errors import UsageError
+
+    if name == "ray":
+        from ..sweep.ray_executor import RayExecutor, import_ray
+
+        import_ray()  # a clear message when the extra is not installed
+        return RayExecutor(workers, address=ray_address)
+    if ray_address:
+        raise UsageError("--ray-address needs --executor ray")
     from ..sweep.local import LocalExecutor
 
     return LocalExecutor(workers)

@@ -135,18 +135,20 @@ class SweepDriver:
         self.progress = progress
 
     def prepare(self) -> tuple[list[RunOutcome], SweepCounts, float]:
-        """Outcomes with skips filled in, counts for the view, and the cost already spent."""
+        """Outcomes with skips filled in, counts for the view (with all that was spent before), and
+        what the skipped complete runs cost (an unfinished run adds its own journal's cost to the
+        budget when it resumes)."""
         expected = ExpectedSamples(self.manager)
         done = complete_runs(self.config.runs_dir, (p.spec.spec_id for p in self.planned))
         counts = SweepCounts(runs=len(self.planned))
-        outcomes, prior_cost = [], 0.0
+        outcomes, prior_cost, skipped_cost = [], 0.0, 0.0
         for planned in self.planned:
             outcome = RunOutcome(planned)
             spec_id = planned.spec.spec_id
             if spec_id in done:
                 outcome.absorb(done[spec_id])
                 outcome.status = "skipped"
-                prior_cost += done[spec_id].cost_usd or 0.0
+                skipped_cost += done[spec_id].cost_usd or 0.0
             elif spec_id in self.completed_elsewhere:
                 outcome.status, outcome.run_id = "skipped", self.completed_elsewhere[spec_id]
             else:
@@ -159,18 +161,18 @@ class SweepDriver:
                 counts.samples_total += outcome.n_expected or 0
                 counts.samples_done += outcome.n_samples
             outcomes.append(outcome)
-        counts.cost = prior_cost
-        return outcomes, counts, prior_cost
+        counts.cost = prior_cost + skipped_cost
+        return outcomes, counts, skipped_cost
 
     def run(self) -> SweepResult:
-        outcomes, counts, prior_cost = self.prepare()
-        counts.priced = self.config.cost_limit is not None or prior_cost > 0
+        outcomes, counts, skipped_cost = self.prepare()
+        counts.priced = self.config.cost_limit is not None or counts.cost > 0
         queue = [i for i, o in enumerate(outcomes) if o.status == "pending"]
         queue.reverse()  # pop() from the end takes them in plan order
         in_flight: set[int] = set()
         stopped_by: str | None = None
         self.executor.start(self.config)
-        self.executor.charge_prior(prior_cost)
+        self.executor.charge_prior(skipped_cost)
         view = SweepView(counts, enabled=self.progress)
         try:
             with view:
