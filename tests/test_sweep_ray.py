@@ -56,7 +56,7 @@ def selected_ids(task_name: str, args: dict, seed: int, limit: int) -> set[str]:
 
 
 def assert_exact(home: Path, planned) -> None:
-    run_dirs = sorted((home / "runs").iterdir())
+    run_dirs = sorted(p for p in (home / "runs").iterdir() if not p.name.startswith("."))  # .new: staging
     assert len(run_dirs) == len(planned)  # one run per spec
     for run_dir in run_dirs:
         result = read_result(run_dir)

@@ -40,7 +40,7 @@ def eb(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def runs(env: dict[str, str]) -> list[Path]:
-    return sorted((Path(env["EMERGEBENCH_HOME"]) / "runs").iterdir())
+    return sorted(p for p in (Path(env["EMERGEBENCH_HOME"]) / "runs").iterdir() if not p.name.startswith("."))
 
 
 RUN = ["run", "testtask/qa", "-m", "scripted/function", "-M", "function=sweep_helpers:model_a", "-T", "n=8", "-c", "1"]

@@ -49,7 +49,7 @@ def sweep(env: dict[str, str], *args: str, timeout: float = 240) -> subprocess.C
 
 
 def run_dirs(env: dict[str, str]) -> list[Path]:
-    return sorted((Path(env["EMERGEBENCH_HOME"]) / "runs").iterdir())
+    return sorted(p for p in (Path(env["EMERGEBENCH_HOME"]) / "runs").iterdir() if not p.name.startswith("."))
 
 
 def journal_keys(run_dir: Path) -> list[tuple[str, int]]:

@@ -49,7 +49,7 @@ class DriverRun:
         """Claim the run folder (resuming an unfinished run of the spec) and say which samples are
         done (a failed sample is not: it is solved again, as a local resume would)."""
         runner, spec = self.runner, self.spec
-        self.chosen = choose_run(self.config.runs_dir, spec.spec_id, resume=False, fresh=False)
+        self.chosen = choose_run(self.config.runs_dir, spec, resume=False, fresh=False)
         run_id, run_dir = self.chosen.run_id, self.chosen.run_dir
         runner.run_id, self.run_dir = run_id, run_dir
         self.journal = Journal(run_dir)
