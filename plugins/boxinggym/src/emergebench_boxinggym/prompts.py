@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from .envs.base import Environment, Goal, Mode
+from .envs.base import Environment, EvalPoint, Goal, Mode
 
 OBSERVE_RE = re.compile(r"<observe>(.*?)</observe>", re.DOTALL)
 ANSWER_RE = re.compile(r"<answer>(.*?)</answer>", re.DOTALL)
@@ -114,3 +114,37 @@ def novice_system(env: Environment, goal: Goal, include_prior: bool, explanation
 def truncate_words(text: str, limit: int) -> tuple[str, int]:
     words = text.split()
     return (" ".join(words[:limit]) if len(words) > limit else text.strip()), len(words)
+
+
+class BuiltinTexts:
+    """This plugin's own wording (paraphrases of the reference); ``reference_texts.ReferenceTexts`` has the
+    same interface and reads the reference's wording from a local clone instead."""
+
+    observe_reminder = OBSERVE_REMINDER
+    answer_reminder = ANSWER_REMINDER
+
+    def scientist_system(self, env: Environment, goal: Goal, include_prior: bool) -> str:
+        return scientist_system(env, goal, include_prior)
+
+    def discovery_system(self, env: Environment, goal: Goal, include_prior: bool) -> str:
+        return discovery_system(env, goal, include_prior)
+
+    def experiment_prompt(self, last_result: str | None) -> str:
+        return experiment_prompt(last_result)
+
+    def question_prompt(
+        self, env: Environment, goal: Goal, point: EvalPoint, budget: int, last_result: str | None, *, novice: bool
+    ) -> str:
+        return question_prompt(point.question, budget, last_result, env.mode, novice=novice)
+
+    def comm_prompt(self, env: Environment, goal: Goal, include_prior: bool, words: int) -> str:
+        return comm_prompt(env, goal, include_prior, words)
+
+    def novice_system(self, env: Environment, goal: Goal, include_prior: bool, explanation: str, mode: Mode) -> str:
+        return novice_system(env, goal, include_prior, explanation, mode)
+
+    def provenance(self) -> dict[str, str]:
+        return {}
+
+
+BUILTIN = BuiltinTexts()

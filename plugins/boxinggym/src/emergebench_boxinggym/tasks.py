@@ -12,6 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from .envs import ENVIRONMENTS, Environment
 from .norms import NORMS_FILE, fixed_norm
+from .reference_texts import ReferenceTexts
+from .refsource import ReferenceSourceError
 from .trajectory import Config, Trajectory
 
 VERSION = "1"
@@ -39,6 +41,11 @@ class BoxingGymArgs(BaseModel):
     constrained: Literal["auto", "on", "off"] = Field(
         "off", description="predictions as JSON matching the goal's type (auto: fixed mode, where supported)"
     )
+    reference_repo: str | None = Field(
+        None,
+        description="a local clone of kanishkg/boxing-gym: every prompt is read from its files (their sha256 "
+        "go in the run's provenance) instead of this plugin's paraphrases",
+    )
 
     @field_validator("budgets", mode="before")
     @classmethod
@@ -62,6 +69,25 @@ class BoxingGymArgs(BaseModel):
         return sorted(set(value))
 
 
+def reference_texts(env_cls: type[Environment], args: BoxingGymArgs) -> ReferenceTexts:
+    """The clone's texts for this world and goal, with every text rendered once so a misfit fails early."""
+    assert args.reference_repo is not None
+    env = env_cls(np.random.default_rng(0), args.mode, phrase=False, include_prior=args.prior)
+    goal = env.goals[args.goal](env)
+    try:
+        texts = ReferenceTexts(args.reference_repo, env, goal)
+        texts.scientist_system(env, goal, args.prior)
+        point = goal.eval_points(np.random.default_rng(0), 1)[0]
+        texts.question_prompt(env, goal, point, 1, "1", novice=False)
+        if args.experiment == "discovery":
+            texts.discovery_system(env, goal, args.prior)
+            texts.comm_prompt(env, goal, args.prior, args.explanation_words)
+            texts.novice_system(env, goal, args.prior, "", args.mode)
+    except ReferenceSourceError as exc:
+        raise ValueError(f"reference_repo: {exc}") from None
+    return texts
+
+
 def _args_for(env_cls: type[Environment]) -> type[BoxingGymArgs]:
     goals = sorted(env_cls.goals)
 
@@ -78,6 +104,8 @@ def _args_for(env_cls: type[Environment]) -> type[BoxingGymArgs]:
                     f"{env_cls.key} goal {self.goal!r} exists only with the real-world prior, as in the paper; "
                     "drop prior=false"
                 )
+            if self.reference_repo is not None:
+                reference_texts(env_cls, self)  # a clone that does not fit is refused before any model call
             return self
 
     Args.__name__ = f"{env_cls.__name__}Args"
@@ -132,6 +160,8 @@ class BoxingGymTask(Task):
             seed=ctx.seed,
         )
         ctx.state["boxinggym"] = traj  # the baseline models read the running world from here
+        if a.reference_repo is not None:
+            traj.texts = ReferenceTexts(a.reference_repo, env, goal)
         await traj.run()
         scores = traj.scores()
         final = scores.get("z_final")
@@ -158,6 +188,9 @@ class BoxingGymTask(Task):
         if self.args.mode == "fixed":
             mu, sigma = fixed_norm(self.env_cls.key, self.args.goal)
             out["norm"] = f"{mu:.6g},{sigma:.6g}"
+        if self.args.reference_repo is not None:
+            texts = reference_texts(self.env_cls, self.args)
+            out.update({f"reference:{path}": digest for path, digest in texts.provenance().items()})
         return out
 
 

@@ -18,6 +18,7 @@ from . import constrained, prompts
 from .eig import EIGSettings, step_eig
 from .envs.base import DesignError, Environment, EvalPoint, Goal, Mode
 from .posterior import Posterior, posterior_samples
+from .reference_texts import ReferenceTexts
 from .scoring import regret_summary, score
 
 MAX_FORMAT_TRIES = 4  # model calls per experiment or answer until the tags are right
@@ -75,9 +76,11 @@ class Trajectory:
         novice: ModelHandle | None = None,
         phraser: ModelHandle | None = None,
         seed: int,
+        texts: prompts.BuiltinTexts | ReferenceTexts = prompts.BUILTIN,
     ) -> None:
         self.env, self.goal, self.config = env, goal, config
         self.scientist, self.novice, self.phraser = scientist, novice, phraser
+        self.texts = texts  # the wording: this plugin's, or the reference's read from a local clone
         streams = np.random.SeedSequence(seed).spawn(3)
         self.eval_rng = np.random.default_rng(streams[0])
         self.eig_rng = np.random.default_rng(streams[1])
@@ -111,9 +114,9 @@ class Trajectory:
         # built once, before any experiment (IRT also forbids its held-out pairs as queries)
         self.eval_points = self.goal.eval_points(self.eval_rng, cfg.num_evals)
         if cfg.experiment == "discovery":
-            system = prompts.discovery_system(self.env, self.goal, cfg.include_prior)
+            system = self.texts.discovery_system(self.env, self.goal, cfg.include_prior)
         else:
-            system = prompts.scientist_system(self.env, self.goal, cfg.include_prior)
+            system = self.texts.scientist_system(self.env, self.goal, cfg.include_prior)
         self.history = [Message(role="system", content=system)]
         n_experiments = max(cfg.budgets)
         if cfg.experiment == "oed" and 0 in cfg.budgets:
@@ -144,7 +147,7 @@ class Trajectory:
         record = Experiment(index, None, None, False, 0)
         result = self.last_result
         for env_try in range(MAX_ENV_TRIES):
-            prompt = self._register(prompts.experiment_prompt(result), "experiment", index)
+            prompt = self._register(self.texts.experiment_prompt(result), "experiment", index)
             self.history.append(Message(role="user", content=prompt))
             content = None
             for fmt_try in range(MAX_FORMAT_TRIES):
@@ -154,7 +157,7 @@ class Trajectory:
                 content = prompts.extract(prompts.OBSERVE_RE, reply)
                 if content is not None:
                     break
-                self.history.append(Message(role="user", content=prompts.OBSERVE_REMINDER))
+                self.history.append(Message(role="user", content=self.texts.observe_reminder))
             if content is None:
                 break  # the scientist never produced a usable <observe>: the experiment fails
             try:
@@ -220,7 +223,7 @@ class Trajectory:
             messages = [
                 *messages,
                 Message(role="assistant", content=reply),
-                Message(role="user", content=prompts.ANSWER_REMINDER),
+                Message(role="user", content=self.texts.answer_reminder),
             ]
         return None
 
@@ -229,7 +232,7 @@ class Trajectory:
     ) -> Checkpoint:
         novice = kind == "novice"
         texts = [
-            prompts.question_prompt(p.question, budget, self.last_result, self.env.mode, novice=novice)
+            self.texts.question_prompt(self.env, self.goal, p, budget, self.last_result, novice=novice)
             for p in self.eval_points
         ]
         # the questions never enter the history, so evaluation cannot leak into later experiments; they are
@@ -260,7 +263,7 @@ class Trajectory:
     async def communicate(self) -> None:
         cfg = self.config
         ask = self._register(
-            prompts.comm_prompt(self.env, self.goal, cfg.include_prior, cfg.explanation_words), "explain"
+            self.texts.comm_prompt(self.env, self.goal, cfg.include_prior, cfg.explanation_words), "explain"
         )
         reply = await self._ask(self.scientist, [*self.history, Message(role="user", content=ask)], "explain")
         explanation, words = (
@@ -270,7 +273,7 @@ class Trajectory:
         system = [
             Message(
                 role="system",
-                content=prompts.novice_system(self.env, self.goal, cfg.include_prior, explanation, cfg.mode),
+                content=self.texts.novice_system(self.env, self.goal, cfg.include_prior, explanation, cfg.mode),
             )
         ]
         novice = self.novice or self.scientist
