@@ -18,7 +18,11 @@ def test_peregrines_on_smollm2(emergebench_home: Path) -> None:
     assert result.status == "complete" and result.n_errors == 0
     names = {(m.name, m.group) for m in result.metrics}
     assert {("z", "budget=0"), ("z", "budget=1"), ("z_final", None)} <= names
-    rows = list(iter_journal(next((emergebench_home / "runs").iterdir()) / "journal.jsonl"))
+    rows = list(
+        iter_journal(
+            next(p for p in (emergebench_home / "runs").iterdir() if not p.name.startswith(".")) / "journal.jsonl"
+        )
+    )
     calls = rows[0].calls
     # one prediction turn (<= 4 tries) per checkpoint and one experiment (<= 3 x 4 tries)
     assert 3 <= len(calls) <= 4 + 12 + 4

@@ -101,7 +101,11 @@ def test_each_experiment_records_its_posterior_health(emergebench_home: Any) -> 
         seed=3,
     )
     run_sync(spec, RunOptions(runs_dir=emergebench_home / "runs", cache_path=emergebench_home / "c.db"))
-    rows = list(iter_journal(next((emergebench_home / "runs").iterdir()) / "journal.jsonl"))
+    rows = list(
+        iter_journal(
+            next(p for p in (emergebench_home / "runs").iterdir() if not p.name.startswith(".")) / "journal.jsonl"
+        )
+    )
     records = [e["posterior"] for e in rows[0].metadata["experiments"]]
     assert len(records) == 3
     assert records[0]["stages"] == 0 and records[0]["acceptance"] is None  # the first design sees the prior

@@ -168,7 +168,11 @@ def test_discovery_uses_the_grader_model_as_novice(emergebench_home: Path) -> No
     assert ("z_comm", None) in m and ("z", "budget=2") not in m
     from emergebench.journal import iter_journal
 
-    rows = list(iter_journal(next((emergebench_home / "r").iterdir()) / "journal.jsonl"))
+    rows = list(
+        iter_journal(
+            next(p for p in (emergebench_home / "r").iterdir() if not p.name.startswith(".")) / "journal.jsonl"
+        )
+    )
     roles = {c.role for c in rows[0].calls}
     assert roles == {"subject", "novice"}
     assert rows[0].metadata["explanation"] == "The response does not depend on the input."
@@ -178,7 +182,11 @@ def test_moral_machines_phrasing_goes_through_the_model(emergebench_home: Path) 
     result = run(emergebench_home, "boxinggym/moral_machines", budgets="1", seeds=1, eig=False, num_evals=2)
     from emergebench.journal import iter_journal
 
-    rows = list(iter_journal(next((emergebench_home / "runs").iterdir()) / "journal.jsonl"))
+    rows = list(
+        iter_journal(
+            next(p for p in (emergebench_home / "runs").iterdir() if not p.name.startswith(".")) / "journal.jsonl"
+        )
+    )
     assert "environment" in {c.role for c in rows[0].calls}
     obs = rows[0].metadata["experiments"][0]["observation"]
     assert obs.startswith("The participant chose to save group")
