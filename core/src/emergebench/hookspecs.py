@@ -39,3 +39,12 @@ def on_run_finished(result: Any, run_dir: Path) -> None:
     The registry plugin ingests the run here; a failure in one implementation is reported and
     never loses the run, whose journal stays on disk.
     """
+
+
+@hookspec
+def find_complete_runs(spec_ids: list[str]) -> dict[str, str] | None:
+    """Complete runs of these specs that the plugin knows of, as spec id -> run id.
+
+    ``emergebench sweep`` skips them. The registry answers from its store, which also holds runs
+    imported or pulled from others, so a sweep does not redo work already in the pooled results.
+    """

@@ -26,3 +26,20 @@ def on_run_finished(result: Any, run_dir: Path) -> None:
 
     with Store().writer() as con:
         ingest_run_dir(con, Path(run_dir), result)
+
+
+@hookimpl
+def find_complete_runs(spec_ids: list[str]) -> dict[str, str]:
+    """The newest complete run of each spec in the registry (local, imported or pulled)."""
+    from .store import Store
+
+    store = Store()
+    if not spec_ids or not store.path.exists():
+        return {}
+    with store.reader() as con:
+        rows = con.execute(
+            "SELECT spec_id, max(run_id) FROM runs WHERE status = 'complete' AND list_contains(?, spec_id) "
+            "GROUP BY spec_id",
+            [list(spec_ids)],
+        ).fetchall()
+    return {spec_id: run_id for spec_id, run_id in rows}

@@ -230,7 +230,13 @@ def sweep_command(
         prices_file=prices_file,
     )
     workers = max_runs or min(8, os.cpu_count() or 1)
-    driver = SweepDriver(planned, _executor(executor, workers, ray_address), config, manager)
+    driver = SweepDriver(
+        planned,
+        _executor(executor, workers, ray_address),
+        config,
+        manager,
+        completed_elsewhere=complete_in_plugins(manager, [p.spec.spec_id for p in planned]),
+    )
     if dry_run:
         outcomes, counts, _ = driver.prepare()
         from ..sweep.driver import SweepResult
@@ -251,6 +257,15 @@ def sweep_command(
         raise SystemExit(EXIT_COST_LIMIT)
     if not result.ok:
         raise SystemExit(EXIT_RUN_FAILED)
+
+
+def complete_in_plugins(manager: Any, spec_ids: list[str]) -> dict[str, str]:
+    """Complete runs the plugins know of (the registry: pulled and imported runs too)."""
+    found: dict[str, str] = {}
+    for _, answer in manager.call_guarded("find_complete_runs", spec_ids=spec_ids):
+        found.update(answer or {})
+    manager.report_problems(lambda text: click.echo(text, err=True))
+    return found
 
 
 def _executor(name: str, workers: int, ray_address: str | None) -> Any:
