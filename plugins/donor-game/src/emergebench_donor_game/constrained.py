@@ -17,8 +17,9 @@ from emergebench.structured import json_object, json_schema_format
 from .engine import Action
 from .parsing import STRATEGY_MARK, ParsedReply, parse_strategy_reply
 
-JUSTIFICATION_CHARS = 160
-STRATEGY_CHARS = 200
+# llama.cpp turns maxLength into one grammar rule per character, which slows sampling on small CPUs:
+# the cap is kept short, and strategies (which never fail to parse) get none
+JUSTIFICATION_CHARS = 80
 
 
 def donation_schema(punishment: bool) -> dict[str, Any]:
@@ -38,13 +39,7 @@ def donation_schema(punishment: bool) -> dict[str, Any]:
 
 
 def strategy_schema() -> dict[str, Any]:
-    return json_schema_format(
-        "donor_game_strategy",
-        {
-            "reasoning": {"type": "string", "maxLength": JUSTIFICATION_CHARS},
-            "strategy": {"type": "string", "maxLength": STRATEGY_CHARS},
-        },
-    )
+    return json_schema_format("donor_game_strategy", {"strategy": {"type": "string"}})
 
 
 def _amount(value: Any) -> float | None:
