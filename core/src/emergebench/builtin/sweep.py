@@ -18,6 +18,8 @@ from ..cli_types import MAX_DOLLARS, MAX_EPOCHS, MAX_SAMPLES, MAX_SEED, MAX_TIME
 from ..hookspecs import hookimpl
 from ..retry import RetryPolicy
 
+# Calls in flight to one endpoint across the sweep unless told otherwise: 4 runs at the default -c 8.
+DEFAULT_CALLS_PER_ENDPOINT = 32
 EXIT_RUN_FAILED = 1
 EXIT_COST_LIMIT = 3
 EXIT_INTERRUPTED = 130
@@ -145,7 +147,10 @@ def print_outcomes(result: Any, as_json: bool) -> None:
 )
 @click.option("-c", "--max-concurrency", type=click.IntRange(1, 4096), default=8, show_default=True, help="Per run.")
 @click.option(
-    "--max-calls-per-endpoint", type=click.IntRange(1), default=None, help="Calls in flight per endpoint, all runs."
+    "--max-calls-per-endpoint",
+    type=click.IntRange(1),
+    default=None,
+    help=f"Calls in flight per endpoint, all runs together (default: the file's, else {DEFAULT_CALLS_PER_ENDPOINT}).",
 )
 @click.option("--endpoint-limit", "endpoint_limits", multiple=True, help="ENDPOINT=N for one endpoint (repeatable).")
 @click.option(
@@ -212,7 +217,8 @@ def sweep_command(
         if not isinstance(value, int) or value < 1:
             raise UsageError(f"--endpoint-limit {key}={value!r}: the limit must be a whole number of calls, at least 1")
         per_endpoint[key] = value
-    limits = EndpointLimits(max_calls_per_endpoint or sweep.max_calls_per_endpoint, per_endpoint)
+    default = max_calls_per_endpoint or sweep.max_calls_per_endpoint or DEFAULT_CALLS_PER_ENDPOINT
+    limits = EndpointLimits(default, per_endpoint)
     from ..pricing import load_prices
 
     load_prices(prices_file)  # a bad price file fails here, before any worker starts
