@@ -8,13 +8,11 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.table import Table
 
-from . import __version__, first_party, task_help
+from . import first_party, plugin_index
 from .budget import Budget, CostLimitReached
 from .cli_types import (
     MAX_EPOCHS,
@@ -26,13 +24,14 @@ from .cli_types import (
     FiniteFloatRange,
 )
 from .errors import UsageError
-from .format_failures import format_share, print_format_shares
-from .plugins import get_manager
-from .pricing import load_prices
-from .records import GenerateConfig, RunResult
-from .retry import RetryPolicy
-from .runner import Runner, RunOptions, build_spec, run_coroutine, split_secrets, validate_args
-from .status import failure_message
+
+if TYPE_CHECKING:
+    from .plugins import PluginManager
+    from .records import RunResult
+    from .runner import RunOptions
+
+# The heavy modules (pydantic records, the runner, rich, every plugin) are imported inside the commands
+# that use them: `--help`, `--version` and the listings answer from the plugin index without them.
 
 DEFAULT_MODEL = "llamacpp/smollm2-135m"
 EXIT_COST_LIMIT = 3  # stopped by --cost-limit: resumable, not a failure of the run
@@ -43,12 +42,51 @@ def _echo_err(text: str) -> None:
     click.echo(text, err=True)
 
 
+def get_manager() -> PluginManager:
+    from .plugins import get_manager as current
+
+    return current()
+
+
+def _core_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("emergebench-core")
+    except PackageNotFoundError:
+        return "0.0.0"
+
+
+def fresh_index() -> dict[str, Any] | None:
+    """The plugin index when it can answer for this process (no plugin registered by code yet)."""
+    plugins = sys.modules.get(f"{__package__}.plugins")  # not imported yet: no plugin can be loaded
+    manager = getattr(plugins, "_manager", None)
+    if manager is not None and (manager.in_process or manager._loaded):
+        return None
+    return plugin_index.read_fresh(_core_version())
+
+
+def save_index(manager: PluginManager, commands: dict[str, dict[str, str]]) -> None:
+    if not manager.in_process:
+        plugin_index.write(_core_version(), {**manager.describe(), "commands": commands})
+
+
+class IndexedCommand(click.Command):
+    """A plugin command known from the plugin index: listed in --help without importing its plugin;
+    resolving it for use loads the real command."""
+
+    def __init__(self, name: str, help: str | None, short_help: str | None, plugin: str) -> None:
+        super().__init__(name, help=help, short_help=short_help)
+        self.plugin = plugin
+
+
 class PluginGroup(click.Group):
     """Loads plugin commands only when a command name is looked up or listed; a plugin that fails
     to add its commands is reported and the rest of the CLI keeps working."""
 
     _commands_from: object = None  # the plugin manager whose commands are added
     _plugin_commands: tuple[str, ...] = ()
+    _indexed: bool = False  # commands listed from the plugin index, plugins not loaded
 
     def _add_plugin_commands(self) -> None:
         """Add plugin commands once per plugin manager; after ``reset_manager()`` (tests, a fresh
@@ -58,19 +96,43 @@ class PluginGroup(click.Group):
             return
         for name in self._plugin_commands:
             self.commands.pop(name, None)
+        self._indexed = False
         before = set(self.commands)
         self._commands_from = manager
-        for _ in manager.call_guarded("register_commands", cli=self):
-            pass
+        owners: dict[str, dict[str, str]] = {}
+        seen = set(before)
+        for plugin, _ in manager.call_guarded("register_commands", cli=self):
+            for name in set(self.commands) - seen:
+                command = self.commands[name]
+                owners[name] = {"plugin": plugin, "help": command.help, "short_help": command.short_help}
+            seen = set(self.commands)
         self._plugin_commands = tuple(set(self.commands) - before)
         manager.report_problems(_echo_err)
+        if manager._scope is None:
+            save_index(manager, owners)
+
+    def _add_indexed_commands(self) -> bool:
+        """List plugin commands from a fresh plugin index (no plugin import); False when there is none."""
+        if self._indexed or self._commands_from is not None:
+            return self._indexed
+        index = fresh_index()
+        if index is None or "commands" not in index:
+            return False
+        for name, info in index["commands"].items():
+            self.commands.setdefault(name, IndexedCommand(name, info["help"], info["short_help"], info["plugin"]))
+        self._plugin_commands = tuple(index["commands"])
+        for problem in index.get("problems", []):
+            _echo_err(f"Warning: {problem}")
+        self._indexed = True
+        return True
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        self._add_plugin_commands()
+        if not self._add_indexed_commands():
+            self._add_plugin_commands()
         return super().list_commands(ctx)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name not in BUILTIN_COMMANDS:
+        if cmd_name not in BUILTIN_COMMANDS and not self._indexed:
             self._add_plugin_commands()
         return super().get_command(ctx, cmd_name)
 
@@ -78,7 +140,12 @@ class PluginGroup(click.Group):
         self, ctx: click.Context, args: list[str]
     ) -> tuple[str | None, click.Command | None, list[str]]:
         try:
-            return super().resolve_command(ctx, args)
+            name, command, rest = super().resolve_command(ctx, args)
+            if isinstance(command, IndexedCommand):  # listed from the index: load its plugin now
+                get_manager().restrict({command.plugin})
+                self._add_plugin_commands()
+                name, command, rest = super().resolve_command(ctx, args)
+            return name, command, rest
         except click.UsageError:
             hint = first_party.hint_for_command(args[0]) if args else None
             if hint is None:
@@ -93,7 +160,7 @@ class PluginGroup(click.Group):
 
 
 @click.group(cls=PluginGroup)
-@click.version_option(__version__, package_name="emergebench-core", prog_name="emergebench")
+@click.version_option(package_name="emergebench-core", prog_name="emergebench")
 def cli() -> None:
     """Evaluate emergent abilities of AI models with plugin benchmarks.
 
@@ -119,6 +186,9 @@ def parse_pairs(pairs: tuple[str, ...], flag: str) -> dict[str, Any]:
 
 
 def _table(rows: list[dict[str, Any]], columns: list[str], title: str | None = None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(title=title)
     for column in columns:
         table.add_column(column, overflow="fold")
@@ -206,20 +276,37 @@ def tasks(name: str | None, as_json: bool) -> None:
         emergebench tasks
         emergebench tasks mars/event
     """
-    manager = get_manager()
-    catalog = manager.catalog
-    manager.report_problems(_echo_err)
+    from . import task_help
+
     width = shutil.get_terminal_size((100, 24)).columns
     if name is None:
-        rows = task_help.list_rows(catalog.tasks)
+        rows = task_help.list_rows(_described()["tasks"])
         if as_json:
             click.echo(json.dumps(rows, indent=2))
         else:
             click.echo(task_help.render_list(rows, width))
             _echo_err("\n`emergebench tasks NAME` shows a task's arguments, metrics and an example command.")
         return
+    restrict_to_needed([name], [], None)
+    manager = get_manager()
+    catalog = manager.catalog
+    manager.report_problems(_echo_err)
     info = task_help.detail(catalog.task(name))
     click.echo(json.dumps(info, indent=2) if as_json else task_help.render_detail(info, width))
+
+
+def _described() -> dict[str, Any]:
+    """What the installed plugins offer: from a fresh plugin index, else by loading every plugin (which
+    also writes the index for the next command)."""
+    index = fresh_index()
+    if index is not None:
+        for problem in index.get("problems", []):
+            _echo_err(f"Warning: {problem}")
+        return index
+    cli._add_plugin_commands()
+    manager = get_manager()
+    manager.report_problems(_echo_err)
+    return manager.describe()
 
 
 @cli.command()
@@ -231,18 +318,15 @@ def models(as_json: bool) -> None:
     Example:
         emergebench models
     """
-    manager = get_manager()
-    catalog = manager.catalog
-    manager.report_problems(_echo_err)
     rows = [
         {
             "provider": prefix,
-            "plugin": provider.plugin,
-            "models": ", ".join(f"{prefix}/{n}" for n in provider.known) + (", ..." if provider.open_names else ""),
-            "options": ", ".join(provider.options_help),
-            "description": provider.description,
+            "plugin": p["plugin"],
+            "models": ", ".join(f"{prefix}/{n}" for n in p["known"]) + (", ..." if p["open_names"] else ""),
+            "options": ", ".join(p["options_help"]),
+            "description": p["description"],
         }
-        for prefix, provider in sorted(catalog.models.items())
+        for prefix, p in sorted(_described()["models"].items())
     ]
     _emit(rows, ["provider", "plugin", "models", "options", "description"], as_json)
 
@@ -256,23 +340,23 @@ def graders(as_json: bool) -> None:
     Example:
         emergebench graders --json
     """
-    manager = get_manager()
-    catalog = manager.catalog
-    manager.report_problems(_echo_err)
     rows = [
         {
             "name": name,
-            "plugin": cls.plugin,
-            "model_graded": cls.needs_model,
-            "args": ", ".join(cls.Args.model_fields),
-            "description": cls.description,
+            "plugin": g["plugin"],
+            "model_graded": g["needs_model"],
+            "args": ", ".join(g["args"]),
+            "description": g["description"],
         }
-        for name, cls in sorted(catalog.graders.items())
+        for name, g in sorted(_described()["graders"].items())
     ]
     _emit(rows, ["name", "plugin", "model_graded", "args", "description"], as_json)
 
 
 def print_summary(result: RunResult, run_dir: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
     console = Console()
     console.print(
         f"[bold]{result.task.name}[/] v{result.task.version} on [bold]{result.model.id}[/]: "
@@ -300,6 +384,16 @@ def print_summary(result: RunResult, run_dir: Path) -> None:
     console.print(f"run {result.run_id}: {run_dir}")
 
 
+def restrict_to_needed(tasks: list[str], models: list[str], grader: str | None) -> None:
+    """Load only the plugins this run needs when the plugin index can tell which they are."""
+    index = fresh_index()
+    if index is None:
+        return
+    needed = plugin_index.plugins_needed(index, tasks, models, [grader] if grader else [])
+    if needed is not None:
+        get_manager().restrict(needed)
+
+
 def _run_one(
     task: str,
     model: str,
@@ -307,6 +401,8 @@ def _run_one(
     options: RunOptions,
     **spec_kwargs: Any,
 ) -> RunResult:
+    from .runner import Runner, build_spec, run_coroutine, split_secrets
+
     for model_id, key in ((model, "model_args"), (spec_kwargs.get("grader_model"), "grader_model_args")):
         if model_id and spec_kwargs.get(key):
             _, secret = split_secrets(model_id, spec_kwargs[key])
@@ -336,6 +432,8 @@ def _run_one(
 
 
 def _exit_for(results: list[RunResult], allowance: FailureAllowance) -> None:
+    from .status import failure_message
+
     """Exit 1 when a run was stopped early or has more failed samples than ``--max-failures`` allows."""
     problems = [m for m in (failure_message(r, allowance) for r in results) if m]
     for message in problems:
@@ -409,6 +507,9 @@ def _options(
     resume: bool = False,
     fresh: bool = False,
 ) -> RunOptions:
+    from .retry import RetryPolicy
+    from .runner import RunOptions
+
     return RunOptions(
         max_concurrency=max_concurrency,
         use_cache=not no_cache,
@@ -495,6 +596,11 @@ def run(
         raise click.UsageError("--resume and --fresh contradict each other; pick one")
     if grader_model_args and not grader_model:
         raise click.UsageError("-J sets options of the judge model, but no --grader-model was given; add one")
+    from .pricing import load_prices
+    from .records import GenerateConfig
+    from .runner import validate_args
+
+    restrict_to_needed(list(task_names), [model, *([grader_model] if grader_model else [])], grader)
     generate = validate_args(GenerateConfig, parse_pairs(generate_args, "-G"), "-G generation settings")
     options = _options(resume=resume, fresh=fresh, **opts)
     options.prices = load_prices(prices_file)
@@ -543,6 +649,9 @@ def demo(
     Example:
         emergebench demo
     """
+    from .format_failures import format_share, print_format_shares
+    from .status import failure_message
+
     catalog = get_manager().catalog
     names = [n for n, cls in sorted(catalog.tasks.items()) if cls.demo_args is not None and (not only or n in only)]
     if not names:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import os
 import re
 import sys
 import traceback
@@ -18,6 +17,7 @@ from . import first_party, hookspecs
 from .errors import UsageError
 from .grader import Grader
 from .model import ModelProvider
+from .plugin_index import allowed_plugins
 from .task import Task
 
 GROUP = "emergebench"
@@ -117,6 +117,14 @@ class PluginManager:
         self._loaded = False
         self._catalog: Catalog | None = None
         self._reported = False
+        self._scope: set[str] | None = None  # entry points this process needs (None: all)
+        self.in_process = False  # a plugin was registered by code, not by an entry point
+
+    def restrict(self, names: set[str]) -> None:
+        """Load only these entry points (plus the built-ins) in this process: a run needs a few plugins,
+        and importing every installed one costs start-up time and memory. No effect once loaded."""
+        if not self._loaded:
+            self._scope = set(names)
 
     @property
     def hook(self) -> Any:
@@ -136,6 +144,8 @@ class PluginManager:
         for ep in entry_points(group=GROUP):
             if ep.name in seen or (allow is not None and ep.name not in allow):
                 continue
+            if self._scope is not None and ep.name not in self._scope:
+                continue
             seen.add(ep.name)
             dist = ep.dist.name if ep.dist else None
             try:
@@ -152,6 +162,7 @@ class PluginManager:
         self.pm.register(module, name=name)
         self.infos[name] = PluginInfo(name)
         self._catalog = None
+        self.in_process = True
 
     def unregister(self, name: str) -> None:
         self.pm.unregister(name=name)
@@ -228,6 +239,47 @@ class PluginManager:
         for problem in self.problems:
             echo(f"Warning: {problem}")
 
+    def describe(self) -> dict[str, Any]:
+        """What every loaded plugin offers, as plain data for the plugin index (see plugin_index)."""
+        catalog = self.catalog
+        plugins = {
+            self.pm.get_name(plugin): {"hooks": sorted(h.name for h in self.pm.get_hookcallers(plugin) or [])}
+            for plugin in self.pm.get_plugins()
+        }
+        return {
+            "plugins": plugins,
+            "tasks": {
+                name: {
+                    "plugin": cls.plugin,
+                    "version": cls.version,
+                    "main_metric": cls.main_metric,
+                    "description": cls.description,
+                }
+                for name, cls in catalog.tasks.items()
+            },
+            "models": {
+                prefix: {
+                    "plugin": p.plugin,
+                    "known": list(p.known),
+                    "open_names": p.open_names,
+                    "options_help": dict(p.options_help),
+                    "description": p.description,
+                }
+                for prefix, p in catalog.models.items()
+            },
+            "graders": {
+                name: {
+                    "plugin": cls.plugin,
+                    "needs_model": cls.needs_model,
+                    "args": list(cls.Args.model_fields),
+                    "description": cls.description,
+                }
+                for name, cls in catalog.graders.items()
+            },
+            "conflicts": sorted({name for _kind, name in catalog.conflicts}),
+            "problems": [str(problem) for problem in self.problems],
+        }
+
     def plugin_versions(self) -> dict[str, str]:
         self.load()
         return {(info.distribution or name): (info.version or "unknown") for name, info in self.infos.items()}
@@ -268,13 +320,6 @@ def _describe(exc: BaseException) -> str:
     frame = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
     where = f" at {frame[0].filename}:{frame[0].lineno}" if frame else ""
     return f"{type(exc).__name__}: {exc}{where}"
-
-
-def allowed_plugins() -> set[str] | None:
-    raw = os.environ.get("EMERGEBENCH_LOAD_PLUGINS")
-    if raw is None:
-        return None
-    return {name.strip() for name in raw.split(",") if name.strip()}
 
 
 def _core_version() -> str:

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 import textwrap
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
-from pydantic.fields import FieldInfo
-from pydantic_core import PydanticUndefined
+if TYPE_CHECKING:  # the list view must stay light: it runs from the plugin index, with no plugin loaded
+    from pydantic import BaseModel
+    from pydantic.fields import FieldInfo
 
-from .task import Task
+    from .task import Task
 
 EXAMPLE_MODEL = "llamacpp/smollm2-135m"
 
@@ -21,15 +21,16 @@ def first_sentence(text: str) -> str:
     return " ".join(text.split()).split(". ")[0].rstrip(".")
 
 
-def list_rows(tasks: dict[str, type[Task]]) -> list[dict[str, Any]]:
+def list_rows(tasks: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows of the list from the plugin index's task entries (version, main_metric, description)."""
     return [
         {
             "name": name,
-            "version": cls.version,
-            "main_metric": cls.main_metric,
-            "description": first_sentence(cls.description),
+            "version": task["version"],
+            "main_metric": task["main_metric"],
+            "description": first_sentence(task["description"]),
         }
-        for name, cls in sorted(tasks.items())
+        for name, task in sorted(tasks.items())
     ]
 
 
@@ -43,6 +44,9 @@ def _type_name(field: FieldInfo) -> str:
 
 
 def _default(field: FieldInfo) -> str:
+    from pydantic import BaseModel
+    from pydantic_core import PydanticUndefined
+
     if field.default is not PydanticUndefined:
         value = field.default
     elif field.default_factory is not None:
