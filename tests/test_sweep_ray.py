@@ -149,3 +149,25 @@ def test_the_per_endpoint_limit_holds_across_workers(local_ray, home):
         # 2 workers x 6 calls wanted at once, never more than 3 at the server
         assert server.max_in_flight == 3
         assert server.completed == 24
+
+
+def test_cost_limit_holds_on_ray(local_ray, home, tmp_path):
+    """testtask/qa prompts are 10 words = 10 scripted input tokens; at $1 per token a call costs $10."""
+    prices = tmp_path / "prices.toml"
+    prices.write_text('[models."scripted/*"]\ninput = 1000000\noutput = 0\n')
+    sweep = parse_sweep(
+        {
+            "models": [{"id": "scripted/constant", "args": {"reply": "1"}}],
+            "tasks": [{"name": "testtask/qa", "args": {"n": 8}}],
+        },
+        "test",
+    )
+    planned = expand(sweep, get_manager())
+    cfg = config(home, max_concurrency=1, cost_limit=45.0, prices_file=prices)
+    result = SweepDriver(planned, RayExecutor(1, num_cpus=0.5), cfg, get_manager(), progress=False).run()
+    assert result.stopped_by == "cost_limit"
+    (outcome,) = result.outcomes
+    # $0 -> 10 -> 20 -> 30 -> 40; a fifth call would make $50 > $45
+    assert (outcome.status, outcome.n_samples, outcome.cost_usd) == ("interrupted", 4, pytest.approx(40.0))
+    (run_dir,) = [p for p in (home / "runs").iterdir() if not p.name.startswith(".")]
+    assert len(journal_keys(run_dir)) == 4 and read_result(run_dir).stopped_by == "cost_limit"
