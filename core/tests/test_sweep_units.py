@@ -179,3 +179,16 @@ def test_budget_refuses_the_call_that_would_pass_the_limit():
     with pytest.raises(CostLimitReached):
         budget.before_call("m")  # 0.8 + 0.4 > 1.0
     budget.before_call("other")  # a model with no price seen yet is estimated at 0
+
+
+def test_sweep_view_line_counts_and_eta():
+    from emergebench.sweep.view import SweepCounts, SweepView, eta_seconds, format_duration
+
+    # 30 of 100 samples done in this session's 60 s: 0.5/s, 60 left -> 120 s (the 10 resumed do not count)
+    assert eta_seconds(done_now=40, done_at_start=10, total=100, elapsed=60.0) == pytest.approx(120.0)
+    assert eta_seconds(done_now=10, done_at_start=10, total=100, elapsed=60.0) is None
+    assert format_duration(3725) == "1:02:05" and format_duration(None) == "-:--:--"
+    counts = SweepCounts(runs=10, skipped=2, done=3, running=2, failed=1, calls=1234, cached=34, cost=0.5, priced=True)
+    line = SweepView(counts, enabled=False).status_line()
+    assert "runs 5/10 done" in line and "2 running" in line and "1 failed" in line and "2 pending" in line
+    assert "1,234 calls (34 cached)" in line and "$0.5000" in line
