@@ -139,3 +139,12 @@ def test_regret_of_known_optimal_design_is_not_positive_and_random_regret_is() -
     assert np.mean(optimal) <= 0.02
     randoms = [step_eig(env, [], 0.3, np.random.default_rng(s), settings, 20).regret for s in range(5)]
     assert np.mean(randoms) > 0.2
+
+
+def test_isolated_tail_draws_count_log_n_each() -> None:
+    """A draw whose counts overlap no other draw's may be left out of the table: the sum is unchanged."""
+    lam = np.array([2.0, 2.5, 3.0, 400.0])
+    support = np.arange(0, 700)
+    full = stats.poisson.logpmf(support[None, :], lam[:, None])
+    body = stats.poisson.logpmf(np.arange(0, 40)[None, :], lam[:3, None])
+    assert eig_counts(body, n_isolated=1) == pytest.approx(eig_counts(full), abs=1e-9)

@@ -63,15 +63,18 @@ def eig_binary(p: np.ndarray) -> float:
 def eig_counts(logpmf: np.ndarray, n_isolated: int = 0) -> float:
     """Exact sum over the support: ``logpmf`` has shape (n_theta, n_support).
 
-    ``n_isolated`` more draws put all their mass far beyond this support (Poisson rates in the prior's
-    extreme tail); each overlaps no other draw, so its term is exactly log N.
+    EIG = H[marginal] - mean_n H[p_n]. ``n_isolated`` more draws put all their mass far beyond this
+    support (Poisson rates in the prior's extreme tail); each overlaps no other draw, so its term is
+    exactly log N.
     """
     n = logpmf.shape[0] + n_isolated
     p = np.exp(logpmf)
     marginal = np.sum(p, axis=0) / n
-    with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.where(p > 0, p * (logpmf - np.log(marginal)[None, :]), 0.0)
-    return float((np.sum(terms) + n_isolated * np.log(n)) / n)
+    with np.errstate(invalid="ignore"):
+        conditional = -float(np.sum(np.where(p > 0, p * logpmf, 0.0))) / n  # body draws' entropy, summed / n
+    marginal_entropy = -float(np.sum(xlogy(marginal, marginal)))
+    # an isolated draw adds its own entropy + log N to H[y] and its entropy to H[y | theta]
+    return marginal_entropy - conditional + n_isolated / n * float(np.log(n))
 
 
 def eig_nested(env: Environment, theta: Params, design: Any, rng: np.random.Generator, n_outer: int) -> float:
@@ -88,9 +91,10 @@ def eig_nested(env: Environment, theta: Params, design: Any, rng: np.random.Gene
     return total / k
 
 
-def eig_components(table: np.ndarray) -> float:
-    """Sum of exact per-component EIGs: ``table`` is log p(y_k = s | theta_n), shape (n, K, S)."""
-    return float(sum(eig_counts(table[:, k, :]) for k in range(table.shape[1])))
+def eig_components(pmf: np.ndarray) -> float:
+    """Sum of exact per-component EIGs: ``pmf`` is p(y_k = s | theta_n), shape (n, K, S)."""
+    marginal = pmf.mean(axis=0)
+    return float(-np.sum(xlogy(marginal, marginal)) + np.sum(xlogy(pmf, pmf)) / pmf.shape[0])
 
 
 def _pairwise(
@@ -144,7 +148,7 @@ def expected_information_gain(
     gaussian = env.gaussian_outcome(theta, design)
     if gaussian is not None:
         return mixture_eig(*gaussian)
-    table = env.component_logpmf(theta, design)
+    table = env.component_pmf(theta, design)
     if table is not None:
         return eig_components(table)
     return eig_nested(env, theta, design, rng, settings.n_outer)

@@ -105,8 +105,8 @@ class Environment(ABC):
         scalar; then EIG is the entropy of a 1-D Gaussian mixture, computed on a grid. Else None."""
         return None
 
-    def component_logpmf(self, theta: Params, design: Any) -> np.ndarray | None:
-        """log p(y_k = s | theta_n) as (n, K, S) where the outcome is K independent discrete components whose
+    def component_pmf(self, theta: Params, design: Any) -> np.ndarray | None:
+        """p(y_k = s | theta_n) as (n, K, S) where the outcome is K independent discrete components whose
         parameters are a priori independent (then EIG is a sum of exact per-component terms); else None."""
         return None
 

@@ -76,8 +76,8 @@ class Emotion(Environment):
         log_mass = upper + np.log1p(-np.exp(np.minimum(lower - upper, -1e-12)))
         return np.sum(log_mass, axis=-1)
 
-    def component_logpmf(self, theta: Params, design: Any) -> np.ndarray:
-        """log P(rating = r) for r = 1..9 per draw and emotion: each emotion has its own parameters.
+    def component_pmf(self, theta: Params, design: Any) -> np.ndarray:
+        """P(rating = r) for r = 1..9 per draw and emotion: each emotion has its own parameters.
 
         int() truncation and clipping make rating r the latent interval [r, r+1), widened to (-inf, 2)
         for 1 and [9, inf) for 9, so the 9 masses are differences of the normal CDF at 2, 3, ..., 9.
@@ -85,10 +85,11 @@ class Emotion(Environment):
         mu = mean_ratings(theta, design)[:, :, None]
         sd = np.maximum(theta["sigma"], 1e-9)[:, :, None]
         cdf = ndtr((np.arange(2.0, 10.0)[None, None, :] - mu) / sd)
-        n, k, _ = cdf.shape
-        edges = np.concatenate([np.zeros((n, k, 1)), cdf, np.ones((n, k, 1))], axis=2)
-        with np.errstate(divide="ignore"):
-            return np.log(np.maximum(np.diff(edges, axis=2), 0.0))
+        masses = np.empty((*cdf.shape[:2], 9))
+        masses[:, :, 0] = cdf[:, :, 0]
+        masses[:, :, 1:8] = cdf[:, :, 1:] - cdf[:, :, :-1]
+        masses[:, :, 8] = 1.0 - cdf[:, :, -1]
+        return np.maximum(masses, 0.0)
 
     def paper_log_lik_matrix(self, theta: Params, design: Any, ys: np.ndarray) -> np.ndarray:
         mu = mean_ratings(theta, design)[None, :, :]
