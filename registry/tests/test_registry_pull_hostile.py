@@ -211,3 +211,20 @@ def test_exported_shards_read_back_within_default_limits(reg_run, reg_store: Sto
     for table in ("runs", "models", "samples", "scores", "model_calls", "metrics"):
         shard = read_shard(tmp_path / "out" / shard_path(table, "regtest/quiz", run_id))
         assert shard.table == table
+
+
+def test_dictionary_bomb_is_measured_before_it_is_expanded(tmp_path: Path) -> None:
+    """100,000 references to one 1,000-byte value: a 20 KB file, 100 MB once expanded."""
+    from emergebench_registry.parquet_guard import Limits, ParquetLimitError, decode, open_checked
+
+    path = tmp_path / "dict.parquet"
+    value = pa.DictionaryArray.from_arrays(pa.array([0] * 100_000, pa.int32()), pa.array(["v" * 1000]))
+    pq.write_table(pa.table({"answer": value.dictionary_decode()}), path, compression="zstd")
+    assert path.stat().st_size < 100_000
+    schema = pa.schema([("answer", pa.string())])
+    limits = Limits(expanded_bytes=32 * 1024**2)
+    with pytest.raises(ParquetLimitError, match="once decoded"):
+        decode(open_checked(str(path), limits), schema, limits)
+    roomy = Limits(expanded_bytes=200 * 1024**2)
+    table = decode(open_checked(str(path), roomy), schema, roomy)
+    assert table.schema == schema and table.num_rows == 100_000 and table["answer"][99_999].as_py() == "v" * 1000

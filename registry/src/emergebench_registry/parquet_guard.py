@@ -198,13 +198,6 @@ def walk_pages(path: str, meta: pq.FileMetaData, limits: Limits) -> int:
     return total
 
 
-def _too_long(column: pa.ChunkedArray, limit: int) -> int | None:
-    if not (pa.types.is_string(column.type) or pa.types.is_binary(column.type)) or not len(column):
-        return None
-    longest = pc.max(pc.binary_length(column)).as_py()
-    return longest if longest is not None and longest > limit else None
-
-
 def open_checked(path: str, limits: Limits) -> pq.ParquetFile:
     """The file opened for reading once its size, footer and every page header are within ``limits``."""
     size = os.path.getsize(path)
@@ -230,29 +223,68 @@ def open_checked(path: str, limits: Limits) -> pq.ParquetFile:
             "(EMERGEBENCH_MAX_SHARD_EXPANDED)"
         )
     walk_pages(path, meta, limits)
-    return parquet
+    # Strings are read as dictionaries so a dictionary-encoded bomb (one long value, millions of
+    # references) is measured before it is expanded.
+    try:
+        strings = [f.name for f in meta.schema.to_arrow_schema() if pa.types.is_string(f.type)]
+    except (pa.ArrowException, OSError):
+        return parquet  # the caller reports the unreadable schema
+    return pq.ParquetFile(
+        path, read_dictionary=strings, thrift_string_size_limit=1024**2, thrift_container_size_limit=100_000
+    )
 
 
 def decode(parquet: pq.ParquetFile, schema: pa.Schema, limits: Limits) -> pa.Table:
-    """The data cast to ``schema``, decoded one row group at a time with every cell length checked.
+    """The data cast to ``schema``, decoded one row group at a time within the size limits.
 
-    The caller has compared the footer's schema with ``schema`` and called :func:`open_checked`.
+    Before a row group is read, its fixed-width columns are bounded by rows x 8 bytes; once read,
+    each string column (still a dictionary) is measured, cell by cell, as it would be once expanded,
+    and only then expanded. The caller has compared the footer's schema with ``schema`` and called
+    :func:`open_checked`.
     """
     meta = parquet.metadata
+    fixed_columns = sum(1 for f in schema if not pa.types.is_string(f.type))
+    total = 0
     parts = []
     for index in range(meta.num_row_groups):
+        rows = meta.row_group(index).num_rows
+        total += rows * 9 * fixed_columns  # 8 bytes a value plus validity, an upper bound
+        _check_total(total, limits)
         group = parquet.read_row_group(index, use_threads=False)
-        if group.num_rows != meta.row_group(index).num_rows:
-            raise ParquetLimitError(
-                f"row group {index} holds {group.num_rows} rows but the footer says {meta.row_group(index).num_rows}"
-            )
+        if group.num_rows != rows:
+            raise ParquetLimitError(f"row group {index} holds {group.num_rows} rows but the footer says {rows}")
+        columns = []
         for name in group.column_names:
-            longest = _too_long(group[name], limits.cell_bytes)
-            if longest is not None:
-                raise ParquetLimitError(
-                    f"column {name!r} holds a {longest}-byte value, above the {limits.cell_bytes}-byte limit "
-                    "per cell (EMERGEBENCH_MAX_CELL_BYTES)"
-                )
-        parts.append(group)
+            column = group[name]
+            if pa.types.is_dictionary(column.type):
+                total += _expanded_size(name, column, limits)
+                _check_total(total, limits)
+                column = pa.chunked_array([c.dictionary_decode() for c in column.chunks], column.type.value_type)
+            columns.append(column)
+        parts.append(pa.table(columns, names=group.column_names))
     table = pa.concat_tables(parts) if parts else schema.empty_table()
     return table.cast(schema) if table.schema != schema else table
+
+
+def _check_total(total: int, limits: Limits) -> None:
+    if total > limits.expanded_bytes:
+        raise ParquetLimitError(
+            f"its data would take more than {limits.expanded_bytes} bytes once decoded, above the limit "
+            "(EMERGEBENCH_MAX_SHARD_EXPANDED); a compression bomb or a very large shard"
+        )
+
+
+def _expanded_size(name: str, column: pa.ChunkedArray, limits: Limits) -> int:
+    """Bytes a dictionary-encoded string column takes once expanded; refuses an over-long cell."""
+    size = 0
+    for chunk in column.chunks:
+        lengths = pc.binary_length(chunk.dictionary)
+        longest = pc.max(lengths).as_py() if len(lengths) else None
+        if longest is not None and longest > limits.cell_bytes:
+            raise ParquetLimitError(
+                f"column {name!r} holds a {longest}-byte value, above the {limits.cell_bytes}-byte limit "
+                "per cell (EMERGEBENCH_MAX_CELL_BYTES)"
+            )
+        used = pc.sum(pc.take(lengths, chunk.indices)).as_py() if len(chunk) else 0
+        size += (used or 0) + 5 * len(chunk)  # offsets and validity
+    return size

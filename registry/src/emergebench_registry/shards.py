@@ -10,6 +10,7 @@ and a batch is applied in one transaction, so a rejected import leaves the store
 from __future__ import annotations
 
 import os
+import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +44,9 @@ ID_COLUMNS: dict[str, dict[str, tuple[str, bool]]] = {
     "metrics": {"name": ("score_name", False)},
     "model_calls": {"model": ("model_id", True)},
 }
+# Timestamps a Python client can read back (datetime stops at year 9999); runs are never older than 1970.
+TS_MIN_US = 0
+TS_MAX_US = 253_402_300_799_999_999
 # Sample ids are never used in paths; they may be any text without control characters.
 TEXT_ID_MAX = 512
 
@@ -279,10 +283,15 @@ def _check_content(label: str, table: str, run_id: str, data: pa.Table) -> None:
         status = data["status"][0].as_py()
         if status not in STATUSES:
             raise _fail(label, f"status {status!r} is not one of {sorted(STATUSES)}")
+    for fld in SHARD_SCHEMAS[table]:
+        if pa.types.is_timestamp(fld.type) and data.num_rows and data[fld.name].null_count < data.num_rows:
+            low, high = pc.min_max(data[fld.name].cast(pa.int64())).values()
+            if low.as_py() < TS_MIN_US or high.as_py() > TS_MAX_US:
+                raise _fail(label, f"column {fld.name!r} holds a timestamp outside 1970-01-01..9999-12-31")
     for name in ("epoch", "call_index"):
         if name in data.column_names and data.num_rows and pc.min(data[name]).as_py() < 0:
             raise _fail(label, f"column {name!r} has a negative value")
-    con = duckdb.connect(config={"autoinstall_known_extensions": "false"})
+    con = _checker()
     try:
         con.register("shard", data)
         keys = ", ".join(KEYS[table])
@@ -303,7 +312,19 @@ def _check_content(label: str, table: str, run_id: str, data: pa.Table) -> None:
             if bad is not None:
                 raise _fail(label, f"column {col!r} holds invalid JSON: {str(bad[0])[:60]!r}")
     finally:
-        con.close()
+        con.unregister("shard")
+
+
+_local = threading.local()
+
+
+def _checker() -> duckdb.DuckDBPyConnection:
+    """This thread's in-memory DuckDB for shard checks: opened once (opening one per shard cost 0.1 s+)."""
+    con = getattr(_local, "con", None)
+    if con is None:
+        con = duckdb.connect(config={"autoinstall_known_extensions": "false", "enable_external_access": "false"})
+        _local.con = con
+    return con
 
 
 # -- import -------------------------------------------------------------------------------------
