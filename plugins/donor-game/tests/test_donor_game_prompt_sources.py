@@ -228,8 +228,11 @@ def test_constrained_strategy_and_schema() -> None:
         "r",
     )
     assert parse_json_strategy('{"reasoning": "r", "strategy": ""}') is None
-    schema = donation_schema(False)["json_schema"]["schema"]
+    schema = donation_schema(False, 12.5)["json_schema"]["schema"]
     assert list(schema["properties"]) == ["justification", "answer"]  # justification first, as the reference asks
+    assert schema["properties"]["answer"] == {"type": "integer", "minimum": 0, "maximum": 12}
+    costly = donation_schema(True, 0.5)["json_schema"]["schema"]["properties"]
+    assert costly["amount"]["maximum"] == 0 and costly["action"] == {"type": "string", "enum": ["Donate", "Punish"]}
 
 
 async def test_constrained_calls_send_the_schema_and_read_json() -> None:

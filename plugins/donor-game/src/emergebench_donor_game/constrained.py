@@ -22,20 +22,16 @@ from .parsing import STRATEGY_MARK, ParsedReply, parse_strategy_reply
 JUSTIFICATION_CHARS = 80
 
 
-def donation_schema(punishment: bool) -> dict[str, Any]:
+def donation_schema(punishment: bool, resources: float) -> dict[str, Any]:
+    """Whole units from 0 to the donor's resources: llama.cpp enforces integer bounds (not ``number`` ones)."""
     reason = {"type": "string", "maxLength": JUSTIFICATION_CHARS}
+    amount = {"type": "integer", "minimum": 0, "maximum": max(0, math.floor(resources))}
     if punishment:
         return json_schema_format(
             "donor_game_action",
-            {
-                "justification": reason,
-                "action": {"type": "string", "enum": ["Donate", "Punish"]},
-                "amount": {"type": "number", "minimum": 0},
-            },
+            {"justification": reason, "action": {"type": "string", "enum": ["Donate", "Punish"]}, "amount": amount},
         )
-    return json_schema_format(
-        "donor_game_donation", {"justification": reason, "answer": {"type": "number", "minimum": 0}}
-    )
+    return json_schema_format("donor_game_donation", {"justification": reason, "answer": amount})
 
 
 def strategy_schema() -> dict[str, Any]:

@@ -100,7 +100,7 @@ class ModelAgents:
         """Ask until a reply parses, at most ``max_attempts`` times; then the action is a donation of 0."""
         messages = self._messages(self.prompts.donation(view, strategy))
         where = f"donation:g{view.generation}:game{view.game}:r{view.round}:{view.donor}"
-        schema = donation_schema(self.rules.punishment)
+        schema = donation_schema(self.rules.punishment, view.donor_resources)
         for attempt in range(1, self.max_attempts + 1):
             key = f"{where}:try{attempt}"
             output = await self.model.generate(messages, self._config(key, schema), cache_salt=key)
