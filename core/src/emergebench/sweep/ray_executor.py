@@ -198,7 +198,11 @@ class RayExecutor:
                 return out
             if not busy.stream.next_ready():
                 return out
-            ref = next(busy.stream)
+            try:
+                ref = next(busy.stream)
+            except StopIteration:  # it finished between the two checks above
+                out.append(self._end(index))
+                return out
             try:
                 item = ray.get(ref)
             except (ray.exceptions.RayActorError, ray.exceptions.ActorDiedError, ray.exceptions.WorkerCrashedError):
