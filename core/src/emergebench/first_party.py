@@ -17,7 +17,18 @@ _PLUGINS: dict[str, tuple[str, str]] = {
 # Commands that a first-party plugin adds (the registry's), by command name.
 _COMMANDS: dict[str, str] = {
     name: "registry"
-    for name in ("sql", "leaderboard", "runs", "compare", "ingest", "export", "import", "sync", "registry")
+    for name in (
+        "sql",
+        "leaderboard",
+        "runs",
+        "compare",
+        "ingest",
+        "export",
+        "import",
+        "import-results",
+        "sync",
+        "registry",
+    )
 }
 
 

@@ -13,8 +13,9 @@ __version__ = "0.1.0"
 @hookimpl
 def register_commands(cli: Any) -> None:
     from .commands import COMMANDS
+    from .import_results_command import import_results_command
 
-    for command in COMMANDS:
+    for command in [*COMMANDS, import_results_command]:
         cli.add_command(command)
 
 

@@ -1,0 +1,128 @@
+"""Importing other frameworks' results: the fixtures were written by the real inspect_ai and
+lm-evaluation-harness (scripts/gen_import_fixtures.py); every expected value below is read from those
+files here with the json module, independently of the importers."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from emergebench_registry.imports import import_results
+from emergebench_registry.imports.model_names import family_and_size, load_rules
+from emergebench_registry.query import run_sql
+from emergebench_registry.store import Store
+
+FIXTURES = Path(__file__).parent / "fixtures" / "imports"
+INSPECT_JSON = FIXTURES / "inspect-addition.json"
+INSPECT_EVAL = FIXTURES / "inspect-addition.eval"
+(LM_RESULTS,) = (FIXTURES / "lm-eval").glob("results_*.json")
+(LM_SAMPLES,) = (FIXTURES / "lm-eval").glob("samples_*.jsonl")
+
+
+def rows(sql: str, params: list[object] | None = None) -> list[tuple[object, ...]]:
+    return run_sql(Store(), sql, params=params).rows
+
+
+def test_inspect_json_log_lands_with_per_sample_scores_metrics_and_source(reg_home: Path) -> None:
+    log = json.loads(INSPECT_JSON.read_text())
+    report = import_results(Store(), "inspect", [INSPECT_JSON])
+    assert len(report.imported) == 1 and not report.rejected
+    (run_id,) = report.imported
+    task, model, status, n, source = rows(
+        "SELECT task, model_id, status, n_samples, source FROM runs WHERE run_id = ?", [run_id]
+    )[0]
+    assert (task, model, status) == (f"inspect/{log['eval']['task']}", log["eval"]["model"], "complete")
+    assert n == len(log["samples"]) == 6
+    sha = hashlib.sha256(INSPECT_JSON.read_bytes()).hexdigest()
+    assert source == f"inspect {log['eval']['packages']['inspect_ai']} sha256:{sha}"
+    grades = {"C": 1.0, "I": 0.0}
+    expected = {str(s["id"]): grades[s["scores"]["match"]["value"]] for s in log["samples"]}
+    stored = dict(rows("SELECT sample_id, value FROM scores WHERE run_id = ? AND name = 'match'", [run_id]))
+    assert stored == expected and sum(expected.values()) == 5
+    accuracy = log["results"]["scores"][0]["metrics"]["accuracy"]["value"]
+    stderr = log["results"]["scores"][0]["metrics"]["stderr"]["value"]
+    assert rows("SELECT value, stderr, n FROM metrics WHERE run_id = ? AND name = 'match/accuracy'", [run_id]) == [
+        (pytest.approx(accuracy), pytest.approx(stderr), 6)
+    ]
+    answers = dict(rows("SELECT sample_id, answer FROM samples WHERE run_id = ?", [run_id]))
+    assert answers == {str(s["id"]): s["output"]["completion"] for s in log["samples"]}
+
+
+def test_inspect_eval_archive_reads_its_zstd_members(reg_home: Path) -> None:
+    report = import_results(Store(), "inspect", [INSPECT_EVAL])
+    assert len(report.imported) == 1, report.rejected
+    (run_id,) = report.imported
+    assert rows("SELECT count(*), sum(value) FROM scores WHERE run_id = ?", [run_id]) == [(6, 5.0)]
+
+
+def test_lm_eval_results_pair_with_their_logged_samples(reg_home: Path) -> None:
+    results = json.loads(LM_RESULTS.read_text())
+    samples = [json.loads(line) for line in LM_SAMPLES.read_text().splitlines()]
+    report = import_results(Store(), "lm-eval", [LM_RESULTS.parent])
+    (run_id,) = report.imported
+    assert rows("SELECT task, n_samples, main_metric FROM runs WHERE run_id = ?", [run_id]) == [
+        ("lm-eval/addition", 6, "exact_match")
+    ]
+    stored = dict(rows("SELECT sample_id, value FROM scores WHERE run_id = ? AND name = 'exact_match'", [run_id]))
+    assert stored == {str(s["doc_id"]): s["exact_match"] for s in samples}
+    value = results["results"]["addition"]["exact_match,none"]
+    assert rows("SELECT value FROM metrics WHERE run_id = ?", [run_id]) == [(pytest.approx(value),)]
+
+
+def test_reimport_is_a_no_op(reg_home: Path) -> None:
+    import_results(Store(), "inspect", [INSPECT_JSON, INSPECT_EVAL])
+    before = rows("SELECT (SELECT count(*) FROM runs), (SELECT count(*) FROM scores)")
+    again = import_results(Store(), "inspect", [INSPECT_JSON, INSPECT_EVAL])
+    assert not again.imported and len(again.unchanged) == 2
+    assert rows("SELECT (SELECT count(*) FROM runs), (SELECT count(*) FROM scores)") == before
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("notjson.json", b"{not json", "not an inspect log"),
+        ("noeval.json", b'{"eval": 3}', "no 'eval' section"),
+        ("badzip.eval", b"PK\x03\x04garbage", "not an inspect log"),
+        ("traversal.json", json.dumps({"eval": {"task": "../../x", "model": "m"}, "samples": []}).encode(), "task"),
+        ("empty.json", b"", "not an inspect log"),
+    ],
+)
+def test_a_malformed_file_is_refused_by_name_and_the_rest_lands(
+    reg_home: Path, tmp_path: Path, name: str, content: bytes, reason: str
+) -> None:
+    bad = tmp_path / name
+    bad.write_bytes(content)
+    report = import_results(Store(), "inspect", [bad, INSPECT_JSON])
+    assert len(report.imported) == 1
+    assert list(report.rejected) == [str(bad)] and reason in report.rejected[str(bad)]
+
+
+def test_task_map_pools_two_frameworks_on_purpose_and_the_cli_reports_refusals(reg_home: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "broken.json"
+    bad.write_text("{")
+    env = {**os.environ}
+    done = subprocess.run(
+        [sys.executable, "-m", "emergebench", "import-results", "lm-eval", str(LM_RESULTS), str(bad)]
+        + ["--task-map", "lm-eval/addition=addition"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "1 run(s)" in done.stdout and f"refused: {bad}" in done.stderr
+    assert rows("SELECT task FROM runs") == [("addition",)]
+
+
+def test_model_family_and_size_from_names_and_a_user_table(tmp_path: Path) -> None:
+    assert family_and_size("openai-api/local/smollm2-135m-instruct", []) == ("smollm2-instruct", 135_000_000)
+    assert family_and_size("hf/EleutherAI/pythia-1.4b", []) == ("pythia", 1_400_000_000)
+    assert family_and_size("openai/gpt-4o-mini", []) == (None, None)
+    table = tmp_path / "models.toml"
+    table.write_text('[[model]]\npattern = "gpt-4o-mini"\nfamily = "gpt-4o"\n')
+    assert family_and_size("openai/gpt-4o-mini", load_rules(table)) == ("gpt-4o", None)
