@@ -204,3 +204,53 @@ def test_context_manager_lifecycle() -> None:
         _ = hub.endpoint
     with pytest.raises(ValueError):
         HubServer().inject(status=200)
+
+
+def test_lfs_upload_list_download_with_the_real_client(
+    hub: HubServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Preupload says lfs: the client uses the batch API, PUTs the bytes, verifies, commits an lfsFile."""
+    import hashlib
+
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_DISABLE_XET", True)
+    hub.upload_mode = "lfs"
+    client = api(hub)
+    client.create_repo("org/lfs", repo_type="dataset")
+    data = b"PAR1" + bytes(range(256)) * 40 + b"PAR1"
+    client.upload_file(path_or_fileobj=data, path_in_repo="data/x.parquet", repo_id="org/lfs", repo_type="dataset")
+    client.upload_file(path_or_fileobj=b"# card\n", path_in_repo="README.md", repo_id="org/lfs", repo_type="dataset")
+    sha256 = hashlib.sha256(data).hexdigest()
+    assert hub.lfs_files("org/lfs", "dataset") == {"data/x.parquet": sha256}
+    methods = [(m, p.split("/")[1]) for m, p in hub.requests]
+    assert ("PUT", "_lfs") in methods and ("POST", "_lfs") in methods  # upload, then verify
+    (entry,) = [e for e in client.list_repo_tree("org/lfs", "data", repo_type="dataset")]
+    assert entry.lfs is not None and entry.lfs.sha256 == sha256 and entry.size == len(data)
+    pointer = f"version https://git-lfs.github.com/spec/v1\noid sha256:{sha256}\nsize {len(data)}\n".encode()
+    assert entry.blob_id == git_blob_sha(pointer)
+    local = hf_hub_download("org/lfs", "data/x.parquet", repo_type="dataset", endpoint=hub.endpoint, local_dir=tmp_path)
+    assert Path(local).read_bytes() == data
+    # Uploading the same bytes again needs no PUT: the batch answer has no actions for a stored object.
+    hub.clear_requests()
+    client.upload_file(path_or_fileobj=data, path_in_repo="data/y.parquet", repo_id="org/lfs", repo_type="dataset")
+    assert not [p for m, p in hub.requests if m == "PUT"]
+    assert hub.files("org/lfs", "dataset")["data/y.parquet"] == data
+
+
+def test_lfs_commit_of_an_object_never_uploaded_is_refused(hub: HubServer) -> None:
+    import json
+
+    import httpx2
+
+    hub.create_repo("org/lfs", repo_type="dataset")
+    lines = [
+        {"key": "header", "value": {"summary": "sneak"}},
+        {"key": "lfsFile", "value": {"path": "x.parquet", "algo": "sha256", "oid": "ab" * 32, "size": 3}},
+    ]
+    body = "\n".join(json.dumps(line) for line in lines).encode()
+    response = httpx2.post(
+        f"{hub.endpoint}/api/datasets/org/lfs/commit/main",
+        content=body,
+        headers={"Authorization": f"Bearer {hub.token}", "Content-Type": "application/x-ndjson"},
+    )
+    assert response.status_code == 422 and "never uploaded" in response.json()["error"]
+    assert "x.parquet" not in hub.files("org/lfs", "dataset")
