@@ -48,13 +48,19 @@ class RunClaim:
 
         The folder is built under ``<runs>/.new/`` (claimed first, then filled) and renamed into place,
         so a process killed at any moment leaves either nothing in the runs folder or a claimable run
-        with its spec, never an empty or half-written run folder. Raises FileExistsError when the name
+        with its spec, never an empty or half-written run folder (at worst a leftover under ``.new``,
+        which nothing reads); ``.new`` itself is removed when empty. Raises FileExistsError when the name
         is taken.
         """
         staging = run_dir.parent / STAGING_DIR
-        staging.mkdir(parents=True, exist_ok=True)
         building = staging / run_dir.name
-        building.mkdir()
+        while True:
+            staging.mkdir(parents=True, exist_ok=True)
+            try:
+                building.mkdir()
+                break
+            except FileNotFoundError:
+                continue  # another process removed the empty staging folder just now
         claim = cls.try_claim(building)
         assert claim is not None, "a folder made a moment ago by this process cannot be claimed elsewhere"
         try:
@@ -66,7 +72,9 @@ class RunClaim:
         except BaseException:
             claim.release()
             shutil.rmtree(building, ignore_errors=True)
+            _remove_if_empty(staging)
             raise
+        _remove_if_empty(staging)  # the runs folder holds only runs between creations
         claim.run_dir = run_dir
         return claim
 
@@ -74,6 +82,13 @@ class RunClaim:
         if self._fd is not None:
             os.close(self._fd)  # closing the only descriptor drops the flock
             self._fd = None
+
+
+def _remove_if_empty(folder: Path) -> None:
+    try:
+        folder.rmdir()
+    except OSError:
+        pass  # not empty (another process is building a run there) or already gone
 
 
 def writer_alive(run_dir: Path) -> bool | None:
