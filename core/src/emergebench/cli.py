@@ -15,6 +15,7 @@ import click
 from . import first_party, plugin_index
 from .budget import Budget, CostLimitReached
 from .cli_types import (
+    MAX_DOLLARS,
     MAX_EPOCHS,
     MAX_SAMPLES,
     MAX_SEED,
@@ -559,11 +560,13 @@ def _options(
 @click.option("--fresh", is_flag=True, help="Start a new run even if an unfinished one of this spec exists.")
 @click.option(
     "--cost-limit",
-    type=click.FloatRange(min=0, min_open=True),
+    type=FiniteFloatRange(0.0, MAX_DOLLARS, "dollars"),
     default=None,
     help="US dollars: stop (resumable, exit code 3) before the next call would pass it.",
 )
-@click.option("--prices", "prices_file", type=click.Path(dir_okay=False, path_type=Path), help="Price table file.")
+@click.option(
+    "--prices", "prices_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Price table file."
+)
 @run_options
 def run(
     task_names: tuple[str, ...],
