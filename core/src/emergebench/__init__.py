@@ -14,6 +14,7 @@ _EXPORTS = {
     "Grade": "grader",
     "Grader": "grader",
     "hookimpl": "hookspecs",
+    "MetricPair": "metric_pairs",
     "Model": "model",
     "ModelError": "model",
     "ModelProvider": "model",
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
     from .errors import UsageError
     from .grader import Grade, Grader
     from .hookspecs import hookimpl
+    from .metric_pairs import MetricPair
     from .model import Model, ModelError, ModelProvider, TransientModelError
     from .records import (
         GenerateConfig,
@@ -88,6 +90,7 @@ __all__ = [
     "GenerateConfig",
     "Message",
     "Metric",
+    "MetricPair",
     "Model",
     "ModelCall",
     "ModelError",

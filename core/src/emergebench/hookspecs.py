@@ -48,3 +48,18 @@ def find_complete_runs(spec_ids: list[str]) -> dict[str, str] | None:
     ``emergebench sweep`` skips them. The registry answers from its store, which also holds runs
     imported or pulled from others, so a sweep does not redo work already in the pooled results.
     """
+
+
+@hookspec
+def register_metric_pairs(register: Any) -> None:
+    """Declare metric pairs for tasks: ``register("task/name", MetricPair(headline=..., continuous=...))``.
+
+    Tasks declare their own pairs in ``Task.metric_pairs``; this hook lets any plugin add pairs,
+    including for tasks it does not own.
+    """
+
+
+@hookspec
+def register_report_views(register: Any) -> None:
+    """Contribute per-task views to ``emergebench report``: ``register(ReportView(...))``
+    (``emergebench_report.views.ReportView``). Only called when a report is built."""

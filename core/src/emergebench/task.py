@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+from .metric_pairs import MetricPair
 from .metrics import mean_metrics
 from .records import GenerateConfig, Metric, Sample, SampleResult, SampleScore, TaskInfo
 
@@ -41,6 +42,10 @@ class Task:
     demo_limit: ClassVar[int | None] = 2
     # the metric that measures replies the task could not read (printed by `emergebench demo`)
     format_failure_metric: ClassVar[str | None] = None
+    # The analysis pairs each discontinuous headline score with a continuous one (docs/analysis.md).
+    metric_pairs: ClassVar[tuple[MetricPair, ...]] = ()
+    # Per-sample metadata keys whose values are never pooled (Skill-Mix's k): one curve per value.
+    group_by: ClassVar[tuple[str, ...]] = ()
     plugin: ClassVar[str | None] = None  # set by the plugin manager at registration
 
     def __init__(self, args: BaseModel | None = None) -> None:

@@ -6,7 +6,7 @@ import hashlib
 from typing import Any, ClassVar, Literal
 
 import numpy as np
-from emergebench import GenerateConfig, Metric, Sample, SampleResult, SampleScore, SolveContext, Task
+from emergebench import GenerateConfig, Metric, MetricPair, Sample, SampleResult, SampleScore, SolveContext, Task
 from emergebench.metrics import metric
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -118,6 +118,8 @@ class BoxingGymTask(Task):
     env_cls: ClassVar[type[Environment]]
     main_metric = "z_final"
     format_failure_metric = "unparsed_rate"
+    # "solved": the final standardised error is at or below the normalising baseline's (z <= 0)
+    metric_pairs = (MetricPair(headline="solved", continuous="z_final", lower_is_better=True, threshold=0.0),)
 
     def dataset(self, seed: int) -> list[Sample]:
         a = self.args

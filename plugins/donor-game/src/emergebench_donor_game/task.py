@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any, ClassVar
 
-from emergebench import Metric, Sample, SampleResult, SampleScore, SolveContext, Task
+from emergebench import Metric, MetricPair, Sample, SampleResult, SampleScore, SolveContext, Task
 
 from .engine import EncounterView
 from .metrics import donor_metrics
@@ -26,6 +26,10 @@ class DonorGame(Task):
     Args: ClassVar[type[DonorGameArgs]] = DonorGameArgs
     main_metric: ClassVar[str] = "final_resources"
     format_failure_metric: ClassVar[str | None] = "failed_share"
+    # "cooperative": the society ends with at least the default endowment (10) per agent on average
+    metric_pairs: ClassVar[tuple[MetricPair, ...]] = (
+        MetricPair(headline="cooperative", continuous="final_resources", threshold=10.0),
+    )
     demo_args: ClassVar[dict[str, Any] | None] = {
         "population": 2,
         "generations": 1,

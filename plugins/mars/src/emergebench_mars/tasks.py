@@ -6,7 +6,7 @@ import random
 from collections import Counter
 from typing import Any, ClassVar, Literal
 
-from emergebench import GenerateConfig, Metric, Sample, SampleResult, SampleScore, Task, UsageError
+from emergebench import GenerateConfig, Metric, MetricPair, Sample, SampleResult, SampleScore, Task, UsageError
 from emergebench.context import SolveContext
 from emergebench.structured import json_schema_format
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -74,6 +74,7 @@ class MarsTask(Task):
     Args = MarsArgs
     main_metric = "accuracy"
     format_failure_metric = "extraction_failure_rate"
+    metric_pairs = (MetricPair(headline="correct", continuous="p_correct"),)
     demo_args: ClassVar[dict[str, Any] | None] = None  # only Transition demos: its prompts are the reference's
     demo_limit: ClassVar[int | None] = 4
 
@@ -200,8 +201,12 @@ class MarsTask(Task):
             guessed = True
         score = p_yes(output.logprobs) if output.logprobs else None
         label = int(sample.target)
+        scores = {"correct": float(prediction == label), "extraction_failed": float(extraction.failed)}
+        if score is not None:  # the continuous counterparts of "correct" (docs/analysis.md)
+            scores["p_correct"] = score if label == 1 else 1.0 - score
+            scores["brier"] = (score - label) ** 2
         return SampleScore(
-            scores={"correct": float(prediction == label), "extraction_failed": float(extraction.failed)},
+            scores=scores,
             answer=LABEL_WORDS[prediction] if prediction is not None else None,
             metadata={
                 "prediction": prediction,

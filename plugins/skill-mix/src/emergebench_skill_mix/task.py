@@ -11,6 +11,7 @@ from emergebench import (
     GenerateConfig,
     Message,
     Metric,
+    MetricPair,
     ModelHandle,
     Sample,
     SampleResult,
@@ -47,6 +48,8 @@ class SkillMixTask(Task):
     Args = SkillMixArgs
     main_metric = "ratio_of_full_marks"
     format_failure_metric = "grader_parse_failure_rate"
+    metric_pairs = (MetricPair(headline="ratio_of_full_marks", continuous="skill_fraction"),)
+    group_by = ("k",)  # curves per k, never pooled over k
     default_grader = "skill-mix/gpt4-table"
     demo_args: ClassVar[dict[str, Any] | None] = {
         "k": [1],

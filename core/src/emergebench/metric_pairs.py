@@ -1,0 +1,35 @@
+"""Metric pairs: a task's discontinuous headline score next to a continuous counterpart.
+
+Schaeffer et al. (2023, "Are Emergent Abilities of Large Language Models a Mirage?") show that a
+harsh metric (exact match, pass/fail) can make a smoothly improving ability look sudden. Declaring
+both metrics of one output lets the analysis show them side by side and say under which one a
+scaling curve looks emergent.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class MetricPair(BaseModel):
+    """A discontinuous per-sample score and the continuous score computed from the same outputs.
+
+    ``headline`` and ``continuous`` name per-sample scores (keys of ``SampleScore.scores``). When a
+    run has no ``headline`` score but ``threshold`` is set, the analysis derives it from the
+    continuous one: 1 where ``continuous >= threshold`` (``<=`` when ``lower_is_better``), else 0.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    headline: str = Field(description="the discontinuous score, e.g. exact match or pass/fail")
+    continuous: str = Field(description="its continuous counterpart, e.g. probability of the right answer")
+    lower_is_better: bool = Field(False, description="True when a smaller continuous value is better (errors)")
+    threshold: float | None = Field(None, description="derive the headline from the continuous score at this cut")
+    description: str = ""
+
+    def derive(self, continuous_value: float) -> float:
+        """The headline score implied by a continuous value (needs ``threshold``)."""
+        if self.threshold is None:
+            raise ValueError(f"metric pair {self.headline}/{self.continuous} has no threshold to derive from")
+        passed = continuous_value <= self.threshold if self.lower_is_better else continuous_value >= self.threshold
+        return 1.0 if passed else 0.0

@@ -1,0 +1,81 @@
+"""Bootstrap confidence intervals for a mean over samples, computed from (value, count) pairs.
+
+Resampling n samples with replacement and averaging only depends on the empirical distribution, so
+a score with few distinct values (exact match, pass/fail, a 0-1-2 rubric) is resampled exactly by
+drawing multinomial counts over its distinct values: the same bootstrap distribution as resampling
+indices, at a cost of B x (distinct values) instead of B x n. Scores with many distinct values are
+resampled by index, in chunks to bound memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+DEFAULT_RESAMPLES = 1000
+# Above this many distinct values, resampling indices is cheaper than a multinomial over values.
+MAX_DISTINCT_FOR_MULTINOMIAL = 64
+CHUNK_CELLS = 4_000_000
+
+
+@dataclass(frozen=True)
+class Estimate:
+    mean: float
+    ci_low: float
+    ci_high: float
+    n: int
+
+
+def percentile_interval(means: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+    tail = (1.0 - level) / 2.0
+    low, high = np.quantile(means, [tail, 1.0 - tail])
+    return float(low), float(high)
+
+
+def bootstrap_means(
+    values: np.ndarray, counts: np.ndarray, rng: np.random.Generator, resamples: int = DEFAULT_RESAMPLES
+) -> np.ndarray:
+    """``resamples`` bootstrap means of the sample that has ``counts[i]`` copies of ``values[i]``."""
+    n = int(counts.sum())
+    if n == 0:
+        raise ValueError("cannot bootstrap an empty sample")
+    if len(values) == 1:
+        return np.full(resamples, float(values[0]))
+    if len(values) <= MAX_DISTINCT_FOR_MULTINOMIAL:
+        draws = rng.multinomial(n, counts / n, size=resamples)
+        return draws @ values / n
+    full = np.repeat(values, counts)
+    out = np.empty(resamples)
+    rows = max(1, CHUNK_CELLS // n)
+    for start in range(0, resamples, rows):
+        stop = min(resamples, start + rows)
+        idx = rng.integers(0, n, size=(stop - start, n))
+        out[start:stop] = full[idx].mean(axis=1)
+    return out
+
+
+def estimate(
+    values: np.ndarray,
+    counts: np.ndarray,
+    rng: np.random.Generator,
+    resamples: int = DEFAULT_RESAMPLES,
+    level: float = 0.95,
+) -> Estimate:
+    n = int(counts.sum())
+    mean = float(values @ counts / n)
+    low, high = percentile_interval(bootstrap_means(values, counts, rng, resamples), level)
+    return Estimate(mean, low, high, n)
+
+
+def binary_estimates(
+    successes: np.ndarray, totals: np.ndarray, rng: np.random.Generator, resamples: int = DEFAULT_RESAMPLES
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bootstrap means and 95% percentile intervals of many 0/1 samples at once (one row per sample).
+
+    For a 0/1 score the bootstrap mean is Binomial(n, p_hat)/n, drawn here for every group in one call.
+    """
+    p = successes / totals
+    means = rng.binomial(totals[:, None].astype(np.int64), p[:, None], size=(len(p), resamples)) / totals[:, None]
+    low, high = np.quantile(means, [0.025, 0.975], axis=1)
+    return p, low, high

@@ -1,0 +1,127 @@
+"""Vega-Altair charts of the analysis: scaling curves with bootstrap intervals, families overlaid,
+and metric pairs side by side. Exported as SVG/PNG with vl-convert (no browser, no network)."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import altair as alt
+
+from .analysis import Analysis, Curve, args_label
+from .pooled import CurveKey
+
+WIDTH, HEIGHT = 360, 240
+
+
+def curve_title(key: CurveKey, metric: str) -> str:
+    group = f" {key.group}" if key.group else ""
+    return f"{key.task}@{key.task_version}{group}: {metric}"
+
+
+def _points(curves: list[Curve]) -> list[dict[str, Any]]:
+    return [
+        {
+            "family": c.family,
+            "model": p.model_id,
+            "parameters": p.parameters,
+            "score": p.mean,
+            "ci_low": p.ci_low,
+            "ci_high": p.ci_high,
+            "n": p.n,
+        }
+        for c in curves
+        for p in c.points
+    ]
+
+
+def scaling_chart(curves: list[Curve], title: str, subtitle: str = "") -> alt.LayerChart:
+    """Score against parameters (log scale) with a 95% interval per model, one line per family."""
+    data = alt.Data(values=_points(curves))
+    base = alt.Chart(data).encode(
+        x=alt.X("parameters:Q", scale=alt.Scale(type="log"), title="parameters (log scale)"),
+        color=alt.Color("family:N", title="family"),
+    )
+    line = base.mark_line(point=True).encode(
+        y=alt.Y("score:Q", title="score"),
+        tooltip=["model:N", "family:N", "parameters:Q", alt.Tooltip("score:Q", format=".4f"), "n:Q"],
+    )
+    band = base.mark_errorbar().encode(y=alt.Y("ci_low:Q", title="score"), y2="ci_high:Q")
+    chart_title = alt.TitleParams(text=title, subtitle=subtitle) if subtitle else title
+    return alt.layer(band, line).properties(width=WIDTH, height=HEIGHT, title=chart_title)
+
+
+def curve_groups(result: Analysis) -> dict[tuple[CurveKey, str], list[Curve]]:
+    """Families overlaid: one chart per (comparison key, metric)."""
+    groups: dict[tuple[CurveKey, str], list[Curve]] = defaultdict(list)
+    for curve in result.curves:
+        groups[(curve.key, curve.metric)].append(curve)
+    return groups
+
+
+def verdicts(curves: list[Curve]) -> str:
+    return "; ".join(f"{c.family}: {c.diagnosis.verdict}" for c in curves)
+
+
+def scaling_charts(result: Analysis) -> list[tuple[str, alt.TopLevelMixin]]:
+    """(name, chart) for every (comparison key, metric); paired metrics are drawn side by side."""
+    groups = curve_groups(result)
+    out: list[tuple[str, alt.TopLevelMixin]] = []
+    done: set[tuple[CurveKey, str]] = set()
+    for (key, metric), curves in sorted(groups.items(), key=lambda kv: (curve_title(*kv[0]), args_label(kv[0][0]))):
+        if (key, metric) in done:
+            continue
+        role, partner = curves[0].role, curves[0].points[0].partner
+        left = scaling_chart(curves, curve_title(key, metric), verdicts(curves))
+        if role and (key, partner) in groups:
+            right_curves = groups[(key, partner)]
+            right = scaling_chart(right_curves, curve_title(key, partner), verdicts(right_curves))
+            pair = (left, right) if role == "headline" else (right, left)
+            chart: alt.TopLevelMixin = alt.hconcat(*pair)
+            done |= {(key, metric), (key, partner)}
+            name = f"{key.task} {key.group} {pair_names(metric, partner, role)}"
+        else:
+            chart = left
+            done.add((key, metric))
+            name = f"{key.task} {key.group} {metric}"
+        if args_label(key):
+            name += f" {args_label(key)}"
+        out.append((name, chart))
+    return out
+
+
+def pair_names(metric: str, partner: str, role: str) -> str:
+    return f"{metric} vs {partner}" if role == "headline" else f"{partner} vs {metric}"
+
+
+def safe_filename(name: str, used: set[str]) -> str:
+    """A portable file name for a chart title; never a path outside the target folder."""
+    stem = re.sub(r"[^A-Za-z0-9._=-]+", "_", name).strip("._")[:120] or "chart"
+    candidate, i = stem, 2
+    while candidate in used:
+        candidate, i = f"{stem}_{i}", i + 1
+    used.add(candidate)
+    return candidate
+
+
+def export_chart(chart: alt.TopLevelMixin, folder: Path, stem: str) -> list[Path]:
+    """Write ``stem.svg`` and ``stem.png`` (2x scale) with vl-convert."""
+    import vl_convert as vlc
+
+    spec = chart.to_dict()
+    svg, png = folder / f"{stem}.svg", folder / f"{stem}.png"
+    svg.write_text(vlc.vegalite_to_svg(spec))
+    png.write_bytes(vlc.vegalite_to_png(spec, scale=2))
+    return [svg, png]
+
+
+def export_scaling_charts(result: Analysis, folder: str | Path) -> list[Path]:
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    used: set[str] = set()
+    written: list[Path] = []
+    for name, chart in scaling_charts(result):
+        written += export_chart(chart, target, safe_filename(name, used))
+    return written

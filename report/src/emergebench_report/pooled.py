@@ -1,0 +1,164 @@
+"""Reading pooled per-sample scores out of the registry, grouped into comparable curves.
+
+Runs are pooled only when they computed the same thing: same task, task version, task arguments,
+grader and judge model (the "comparison key"). Within a key, per-sample metadata named by the
+task's ``group_by`` (Skill-Mix's ``k``) splits samples into groups that are never pooled. Local and
+pulled runs are read alike: they are rows of the same tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+# Run statuses whose samples are pooled; others are counted and reported as skipped.
+POOLED_STATUSES = ("complete", "partial")
+
+
+@dataclass(frozen=True)
+class CurveKey:
+    task: str
+    task_version: str
+    task_args: str
+    grader: str
+    grader_model: str
+    group: str  # '' or e.g. 'k=3'
+
+
+@dataclass
+class Cell:
+    """One model's scores of one metric on one curve: distinct values and how often each occurs."""
+
+    key: CurveKey
+    model_id: str
+    metric: str
+    values: np.ndarray
+    counts: np.ndarray
+    runs: int
+    derived: bool = False  # computed from a metric pair's threshold, not stored
+
+
+@dataclass
+class ModelMeta:
+    family: str | None
+    parameters: int | None
+
+
+@dataclass
+class Pool:
+    cells: list[Cell]
+    models: dict[str, ModelMeta]
+    skipped: dict[str, int] = field(default_factory=dict)  # status -> number of runs left out
+
+
+_RUNS = """
+SELECT run_id, model_id, task, task_version, coalesce(CAST(task_args AS VARCHAR), '{}') AS task_args,
+       coalesce(grader, '') AS grader, coalesce(grader_model, '') AS grader_model
+FROM runs WHERE status IN (SELECT unnest($statuses)) AND ($tasks IS NULL OR list_contains($tasks, task))
+"""
+
+_CELLS = """
+WITH r AS ({runs}),
+v AS (
+  SELECT r.task, r.task_version, r.task_args, r.grader, r.grader_model, {group} AS grp, r.model_id,
+         s.name AS metric, s.value, count(*) AS n
+  FROM scores s JOIN r USING (run_id) {join}
+  WHERE s.value IS NOT NULL AND isfinite(s.value) {where}
+  GROUP BY ALL
+)
+SELECT task, task_version, task_args, grader, grader_model, grp, model_id, metric,
+       list(value ORDER BY value) AS vals, list(n ORDER BY value) AS ns
+FROM v GROUP BY ALL
+"""
+
+
+def _group_expr(keys: Iterable[str]) -> str:
+    parts = [f"'{k}=' || coalesce(json_extract_string(sm.metadata, '$.\"{k}\"'), '?')" for k in keys]
+    return " || ',' || ".join(parts)
+
+
+def load_pool(
+    con: duckdb.DuckDBPyConnection,
+    group_by: dict[str, tuple[str, ...]],
+    tasks: list[str] | None = None,
+    statuses: tuple[str, ...] = POOLED_STATUSES,
+) -> Pool:
+    """Every (curve, model, metric) cell of the registry; ``group_by`` maps task -> metadata keys."""
+    params = {"statuses": list(statuses), "tasks": tasks}
+    runs_sql = _RUNS
+    cells: list[Cell] = []
+    grouped = {t: keys for t, keys in group_by.items() if keys and (tasks is None or t in tasks)}
+    plain_where = "AND r.task NOT IN (SELECT unnest($grouped))" if grouped else ""
+    queries = [
+        (
+            _CELLS.format(runs=runs_sql, group="''", join="", where=plain_where),
+            {**params, "grouped": list(grouped)} if grouped else params,
+        )
+    ]
+    for task, keys in grouped.items():
+        sql = _CELLS.format(
+            runs=runs_sql,
+            group=_group_expr(keys),
+            join="JOIN samples sm ON sm.run_id = s.run_id AND sm.sample_id = s.sample_id AND sm.epoch = s.epoch",
+            where="AND r.task = $task",
+        )
+        queries.append((sql, {**params, "task": task}))
+    for sql, args in queries:
+        table = con.sql(sql, params=args).to_arrow_table()
+        cells += _cells_from_arrow(table)
+    run_counts = {
+        (row[0], row[1], row[2], row[3], row[4], row[5]): row[6]
+        for row in con.execute(
+            "SELECT task, task_version, task_args, grader, grader_model, model_id, count(*) "
+            f"FROM ({runs_sql}) GROUP BY ALL",
+            params,
+        ).fetchall()
+    }
+    for cell in cells:
+        k = cell.key
+        cell.runs = run_counts.get((k.task, k.task_version, k.task_args, k.grader, k.grader_model, cell.model_id), 0)
+    models = {
+        row[0]: ModelMeta(row[1], row[2])
+        for row in con.execute("SELECT model_id, family, parameters FROM models").fetchall()
+    }
+    skipped = dict(
+        con.execute(
+            "SELECT status, count(*) FROM runs WHERE status NOT IN (SELECT unnest($s)) "
+            "AND ($tasks IS NULL OR list_contains($tasks, task)) GROUP BY status ORDER BY status",
+            {"s": list(statuses), "tasks": tasks},
+        ).fetchall()
+    )
+    return Pool(cells, models, skipped)
+
+
+def _cells_from_arrow(table: pa.Table) -> list[Cell]:
+    if table.num_rows == 0:
+        return []
+    table = table.combine_chunks()
+    vals = table.column("vals").chunk(0)
+    ns = table.column("ns").chunk(0)
+    flat_v = pc.list_flatten(vals).to_numpy(zero_copy_only=False).astype(float)
+    flat_n = pc.list_flatten(ns).to_numpy(zero_copy_only=False).astype(np.int64)
+    offsets = vals.offsets.to_numpy()
+    cols = {
+        name: table.column(name).to_pylist()
+        for name in ("task", "task_version", "task_args", "grader", "grader_model", "grp", "model_id", "metric")
+    }
+    out = []
+    for i in range(table.num_rows):
+        key = CurveKey(
+            cols["task"][i],
+            cols["task_version"][i],
+            cols["task_args"][i],
+            cols["grader"][i],
+            cols["grader_model"][i],
+            cols["grp"][i],
+        )
+        lo, hi = offsets[i], offsets[i + 1]
+        out.append(Cell(key, cols["model_id"][i], cols["metric"][i], flat_v[lo:hi], flat_n[lo:hi], 0))
+    return out
