@@ -2,7 +2,7 @@
 
 Run ``.venv/bin/python scripts/gen_cli_docs.py`` after changing a command; ``--check`` exits 1 when
 docs/cli.md is stale (tests/test_docs_cli.py runs it). Only the built-ins and the first-party plugins
-(registry/ and plugins/*/ in this repository) are loaded, so third-party plugins installed in the same
+(registry/, report/ and plugins/*/ in this repository) are loaded, so third-party plugins installed in the same
 environment never leak into the reference.
 """
 
@@ -31,7 +31,8 @@ when this file is stale. Every command also answers `--help`.
 def first_party_plugins() -> list[str]:
     """Entry-point names declared by registry/ and plugins/*/ in this repository."""
     names = []
-    for pyproject in sorted([ROOT / "registry" / "pyproject.toml", *ROOT.glob("plugins/*/pyproject.toml")]):
+    distributions = [ROOT / "registry" / "pyproject.toml", ROOT / "report" / "pyproject.toml"]
+    for pyproject in sorted([*distributions, *ROOT.glob("plugins/*/pyproject.toml")]):
         if pyproject.exists():
             project = tomllib.loads(pyproject.read_text()).get("project", {})
             names += list(project.get("entry-points", {}).get("emergebench", {}))
