@@ -28,6 +28,14 @@ for plugin in plugins/*/; do
   [ -f "$plugin/pyproject.toml" ] && packages+=(-e "./$plugin")
 done
 if [ "$dev" = 1 ]; then
+  # The report's browser test drives Debian's headless Chromium; install it when missing (root in CI).
+  if ! command -v chromium >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    else
+      echo "setup.sh: chromium is missing; install it (apt-get install chromium) for the report's browser test" >&2
+    fi
+  fi
   for fixture in tests/fixtures/*/; do
     [ -f "$fixture/pyproject.toml" ] && packages+=(-e "./$fixture")
   done

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -20,7 +22,7 @@ TESTS = Path(__file__).parent
 def rep_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "home"
     monkeypatch.setenv("EMERGEBENCH_HOME", str(home))
-    monkeypatch.setenv("EMERGEBENCH_LOAD_PLUGINS", "registry,report")
+    monkeypatch.setenv("EMERGEBENCH_LOAD_PLUGINS", "registry,report,mars,donor-game,boxinggym,skill-mix")
     monkeypatch.delenv("EMERGEBENCH_REGISTRY", raising=False)
     reset_manager()
     get_manager().register_module(report_testplugin, "rtest")
@@ -39,3 +41,14 @@ def rep_run(rep_home: Path):
         return run_sync(spec, options, manager)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def bundle_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Build the Vega bundle once per session (tens of seconds) and hand out copies."""
+    home = tmp_path_factory.mktemp("bundle-home")
+    env = dict(os.environ, EMERGEBENCH_HOME=str(home))
+    code = "from emergebench_report import bundle; bundle.javascript_bundle(); print(bundle.bundle_path())"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    return Path(out.stdout.strip())

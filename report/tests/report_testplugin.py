@@ -45,12 +45,14 @@ class ToyModel(Model):
         )
         super().__init__(info.id, info)
         self.p = token_accuracy(family, parameters)
+        self.fail_first = int(options.get("fail_first", 0))  # samples 0..N-1 of each length raise
 
     async def generate(self, messages: list[Message], config: GenerateConfig) -> ModelOutput:
         prompt = messages[-1].content
-        length = int(prompt.split(":")[1])
-        if "fail" in prompt:
-            raise RuntimeError("the toy model refuses this prompt")
+        _, length_text, index = prompt.split(":")
+        length = int(length_text)
+        if int(index) < self.fail_first:
+            raise RuntimeError(f"the toy model refuses prompt {prompt}")
         rng = random.Random(hashlib.sha256(f"{self.model_id}|{prompt}|{config.seed}".encode()).digest())
         return ModelOutput(text="".join("1" if rng.random() < self.p else "0" for _ in range(length)))
 
@@ -59,7 +61,6 @@ class MirageArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
     n: int = 40
     lengths: list[int] = [2, 8]
-    failures: int = 0
 
 
 class MirageTask(Task):
@@ -70,14 +71,14 @@ class MirageTask(Task):
     main_metric = "exact"
     metric_pairs = (MetricPair(headline="exact", continuous="per_token"),)
     group_by = ("k",)
+    demo_args = {"n": 3}
+    demo_limit = None
 
     def dataset(self, seed: int) -> list[Sample]:
         a = self.args
-        out = [
+        return [
             Sample(id=f"L{k}-{i}", input=f"tokens:{k}:{i}", metadata={"k": k}) for k in a.lengths for i in range(a.n)
         ]
-        out += [Sample(id=f"fail-{i}", input=f"tokens:2:fail{i}", metadata={"k": 2}) for i in range(a.failures)]
-        return out
 
     async def solve(self, sample: Sample, ctx: Any) -> SampleScore:
         output = await ctx.model.generate(sample.input)

@@ -90,14 +90,14 @@ def test_only_comparable_runs_are_pooled_and_failed_runs_are_named(filled, rep_r
     assert out.returncode == 0, out.stderr
     assert "Left out 1 run(s) (1 failed)" in out.stderr
     rows = json.loads(out.stdout)
-    assert {r["args"] for r in rows} == {"failures=0 lengths=[2, 8] n=40"}
+    assert {r["args"] for r in rows} == {"lengths=[2, 8] n=40"}
     pooled = [r for r in rows if r["model_id"] == "toy/alpha-100m"]
     assert {r["n"] for r in pooled} == {80} and {r["runs"] for r in pooled} == {2}
     assert again.status == "complete"
     with store.writer() as con:
         con.execute("UPDATE runs SET status = 'complete' WHERE run_id = ?", [other.run_id])
     rows = json.loads(cli(home, "analyze", "--format", "json", "--no-scan", "--metric", "exact").stdout)
-    assert {r["args"] for r in rows} == {"failures=0 lengths=[2, 8] n=40", "failures=0 lengths=[2, 8] n=10"}
+    assert {r["args"] for r in rows} == {"lengths=[2, 8] n=40", "lengths=[2, 8] n=10"}
 
 
 def test_pulled_runs_analyze_like_local_ones(filled, tmp_path: Path) -> None:

@@ -567,6 +567,13 @@ def _options(
 @click.option(
     "--prices", "prices_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Price table file."
 )
+@click.option(
+    "--until-pass",
+    is_flag=True,
+    help="PassUntil: re-sample each sample until it passes (or --max-attempts); records the pass-probability "
+    "estimate and its interval per sample and per run.",
+)
+@click.option("--max-attempts", type=int, default=None, help="Attempts per sample with --until-pass.  [default: 1000]")
 @run_options
 def run(
     task_names: tuple[str, ...],
@@ -585,6 +592,8 @@ def run(
     fresh: bool,
     cost_limit: float | None,
     prices_file: Path | None,
+    until_pass: bool,
+    max_attempts: int | None,
     **opts: Any,
 ) -> None:
     """Run one or more tasks against a model. Re-running the same command resumes an unfinished
@@ -604,6 +613,8 @@ def run(
     from .runner import validate_args
 
     restrict_to_needed(list(task_names), [model, *([grader_model] if grader_model else [])], grader)
+    if max_attempts is not None and not until_pass:
+        raise click.UsageError("--max-attempts only applies with --until-pass; add --until-pass")
     generate = validate_args(GenerateConfig, parse_pairs(generate_args, "-G"), "-G generation settings")
     options = _options(resume=resume, fresh=fresh, **opts)
     options.prices = load_prices(prices_file)
@@ -624,6 +635,7 @@ def run(
             seed=seed,
             limit=limit,
             epochs=epochs,
+            until_pass=(max_attempts or 1000) if until_pass else None,
         )
         results.append(result)
         if result.status == "interrupted":
@@ -645,8 +657,9 @@ def demo(
 ) -> None:
     """Run every installed benchmark at a small size on the embedded offline model, then print
     the leaderboard (when the registry plugin is installed) and, per benchmark, the share of
-    replies that could not be read (target: under 20%). Benchmarks use constrained output
-    (a JSON schema) here where the provider supports it.
+    replies that could not be read (target: under 20%), and last write the HTML report (when the
+    report plugin is installed), printing its path. Benchmarks use constrained output (a JSON
+    schema) here where the provider supports it.
 
     \b
     Example:
@@ -686,6 +699,13 @@ def demo(
     if leaderboard is not None:
         ctx.invoke(leaderboard)
     print_format_shares(shares, click.echo, model)
+    report = cli.get_command(ctx, "report")  # the report plugin writes the HTML report and prints its path
+    if report is not None:
+        try:
+            ctx.invoke(report, no_scan=True)
+        except click.ClickException as exc:
+            failures.append(f"report: {exc.message}")
+            _echo_err(f"Error writing the report: {exc.message}")
     if failures:
         raise click.ClickException(f"{len(failures)} demo task(s) failed: " + "; ".join(failures))
 

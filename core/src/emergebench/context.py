@@ -73,8 +73,10 @@ class ModelHandle:
         epoch: int,
         override: GenerateConfig | None = None,
         base: GenerateConfig | None = None,
+        attempt: int = 0,
     ) -> None:
         self.model = model
+        self.attempt = attempt  # PassUntil's re-sampling: attempts after the first are cached apart
         self.base = base or GenerateConfig()
         self.role = role
         self.services = services
@@ -96,16 +98,17 @@ class ModelHandle:
         return self.model.supports_json_schema
 
     def cache_key(self, messages: list[Message], config: GenerateConfig, salt: str | None) -> str:
-        return content_hash(
-            {
-                "model": self.model.identity(),
-                "messages": [m.model_dump() for m in messages],
-                "config": config.model_dump(exclude_none=True),
-                "seed": self.run_seed,
-                "epoch": self.epoch,
-                "salt": salt,
-            }
-        )
+        identity = {
+            "model": self.model.identity(),
+            "messages": [m.model_dump() for m in messages],
+            "config": config.model_dump(exclude_none=True),
+            "seed": self.run_seed,
+            "epoch": self.epoch,
+            "salt": salt,
+        }
+        if self.attempt:  # only re-sampling attempts add a key, so every earlier cache entry still hits
+            identity["attempt"] = self.attempt
+        return content_hash(identity)
 
     async def generate(
         self,
@@ -230,12 +233,14 @@ class SolveContext:
         grader: Grader | None,
         override: GenerateConfig | None,
         task_config: GenerateConfig | None = None,
+        attempt: int = 0,
     ) -> None:
         self.sample = sample
         self.task_config = task_config
         self.epoch = epoch
         self.run_seed = run_seed
-        self.seed = sample_seed(run_seed, sample.id, epoch)
+        self.attempt = attempt  # > 0 only for PassUntil's re-sampling of the same (sample, epoch)
+        self.seed = sample_seed(run_seed, sample.id if not attempt else f"{sample.id}#attempt={attempt}", epoch)
         self.rng = random.Random(self.seed)
         self.services = services
         self.calls: list[ModelCall] = []
@@ -257,6 +262,7 @@ class SolveContext:
             epoch=self.epoch,
             override=override,
             base=base,
+            attempt=self.attempt,
         )
 
     def grader_model_or_fail(self) -> ModelHandle:

@@ -203,6 +203,9 @@ class RunSpec(Record):
     seed: int = 0
     limit: int | None = None
     epochs: int = 1
+    until_pass: int | None = Field(
+        default=None, description="PassUntil: re-sample each sample until it passes, at most this many attempts"
+    )
 
     @property
     def spec_id(self) -> str:

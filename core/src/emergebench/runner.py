@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from . import __version__, paths
+from . import __version__, passuntil, paths
 from .budget import CostLimitReached
 from .cache import CallCache
 from .claim import writer_alive
@@ -26,6 +26,7 @@ from .errors import UsageError
 from .grader import Grader
 from .journal import RESULT_FILE, SPEC_FILE, Journal, read_journal, write_json_atomic
 from .model import Model
+from .passuntil import until_pass
 from .plugins import PluginManager, get_manager
 from .pricing import load_prices
 from .progress import RunProgress
@@ -144,6 +145,7 @@ def build_spec(
     seed: int = 0,
     limit: int | None = None,
     epochs: int = 1,
+    until_pass: int | None = None,
     manager: PluginManager | None = None,
 ) -> RunSpec:
     """Validate user input against the catalog and produce the canonical spec (defaults filled in,
@@ -166,6 +168,8 @@ def build_spec(
         raise UsageError(f"--limit must be at least 1, got {limit}")
     if epochs < 1:
         raise UsageError(f"--epochs must be at least 1, got {epochs}")
+    if until_pass is not None and not 1 <= until_pass <= 1_000_000:
+        raise UsageError(f"--max-attempts must be between 1 and 1000000, got {until_pass}")
     return RunSpec(
         task=task,
         task_version=task_cls.version,
@@ -180,6 +184,7 @@ def build_spec(
         seed=seed,
         limit=limit,
         epochs=epochs,
+        until_pass=until_pass,
     )
 
 
@@ -420,7 +425,24 @@ class Runner:
         grader_model: Model | None,
         services: RunServices,
     ) -> SampleResult:
+        args = (task, sample, epoch, grader, subject, grader_model, services)
+        if not self.spec.until_pass:
+            return await self._solve_attempt(*args)
+        return await until_pass(lambda attempt: self._solve_attempt(*args, attempt=attempt), task, self.spec.until_pass)
+
+    async def _solve_attempt(
+        self,
+        task: Task,
+        sample: Sample,
+        epoch: int,
+        grader: Grader | None,
+        subject: Model,
+        grader_model: Model | None,
+        services: RunServices,
+        attempt: int = 0,
+    ) -> SampleResult:
         ctx = SolveContext(
+            attempt=attempt,
             sample=sample,
             epoch=epoch,
             run_seed=self.spec.seed,
@@ -471,6 +493,8 @@ class Runner:
         except Exception as exc:
             metrics, metrics_ok = [], False
             errors[f"{METRICS_FAILED}: {type(exc).__name__}: {exc}"] += 1
+        if self.spec.until_pass:
+            metrics = [*metrics, *passuntil.run_metrics(results)]
         calls = [c for r in results for c in r.calls]
         final = result.model_copy(
             update={

@@ -76,6 +76,18 @@ class Task:
         """Aggregate per-sample scores; the default is mean and standard error of each score."""
         return mean_metrics(results)
 
+    def passed(self, scores: dict[str, float]) -> bool | None:
+        """Whether a sample passed, for ``--until-pass``: the first metric pair's headline (stored, or
+        derived from its threshold), else the main metric's score, is 1. None: no such score."""
+        for pair in self.metric_pairs:
+            if pair.headline in scores:
+                return scores[pair.headline] >= 1.0
+            if pair.threshold is not None and pair.continuous in scores:
+                return pair.derive(scores[pair.continuous]) >= 1.0
+        if self.main_metric is not None and self.main_metric in scores:
+            return scores[self.main_metric] >= 1.0
+        return None
+
     def provenance(self) -> dict[str, Any]:
         """Extra facts recorded with every run, e.g. the sha256 of the data files used."""
         return {}

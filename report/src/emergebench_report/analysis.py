@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from emergebench.metric_pairs import MetricPair
 
-from .bootstrap import DEFAULT_RESAMPLES, binary_estimates, estimate
+from .bootstrap import DEFAULT_RESAMPLES, binary_estimates, shared_weight_estimates
 from .diagnostics import Diagnosis, diagnose, pair_verdict
 from .pooled import Cell, CurveKey, Pool
 
@@ -85,10 +85,10 @@ def _estimate_cells(cells: list[Cell], resamples: int, seed: int) -> list[tuple[
         mean, low, high = binary_estimates(ones, totals, rng, resamples)
         for j, i in enumerate(binary):
             out[i] = (float(mean[j]), float(low[j]), float(high[j]), int(totals[j]))
-    for i, cell in enumerate(cells):
-        if out[i] is None:
-            est = estimate(cell.values, cell.counts, rng, resamples)
-            out[i] = (est.mean, est.ci_low, est.ci_high, est.n)
+    rest = [i for i, value in enumerate(out) if value is None]
+    expanded = [np.repeat(cells[i].values, cells[i].counts) for i in rest]
+    for i, est in zip(rest, shared_weight_estimates(expanded, rng, resamples), strict=True):
+        out[i] = (est.mean, est.ci_low, est.ci_high, est.n)
     return out  # type: ignore[return-value]
 
 

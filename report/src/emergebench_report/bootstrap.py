@@ -79,3 +79,36 @@ def binary_estimates(
     means = rng.binomial(totals[:, None].astype(np.int64), p[:, None], size=(len(p), resamples)) / totals[:, None]
     low, high = np.quantile(means, [0.025, 0.975], axis=1)
     return p, low, high
+
+
+def shared_weight_estimates(
+    samples: list[np.ndarray], rng: np.random.Generator, resamples: int = DEFAULT_RESAMPLES, level: float = 0.95
+) -> list[Estimate]:
+    """Bootstrap many samples at once: samples of equal size n share one draw of multinomial resampling
+    weights W (resamples x n), and every sample's bootstrap means come from one matrix product X W^T / n.
+
+    Each sample's bootstrap distribution is exactly the ordinary one (its weights are a proper
+    multinomial draw); only the draws are shared between samples, which couples their Monte Carlo
+    noise but not their intervals. The product runs in BLAS: 20,000 samples of 250 values with 1,000
+    resamples is a 5-GFLOP matrix product instead of 5 billion Python-level gathers.
+    """
+    out: list[Estimate | None] = [None] * len(samples)
+    by_size: dict[int, list[int]] = {}
+    for i, values in enumerate(samples):
+        by_size.setdefault(len(values), []).append(i)
+    tail = (1.0 - level) / 2.0
+    for n, members in by_size.items():
+        if n == 0:
+            raise ValueError("cannot bootstrap an empty sample")
+        block = np.stack([samples[i] for i in members])  # members x n
+        means = np.empty((len(members), resamples))
+        rows = max(1, CHUNK_CELLS // n)
+        for start in range(0, resamples, rows):
+            stop = min(resamples, start + rows)
+            weights = rng.multinomial(n, np.full(n, 1.0 / n), size=stop - start).astype(float)
+            means[:, start:stop] = block @ weights.T / n
+        low, high = np.quantile(means, [tail, 1.0 - tail], axis=1)
+        centre = block.mean(axis=1)
+        for j, i in enumerate(members):
+            out[i] = Estimate(float(centre[j]), float(low[j]), float(high[j]), n)
+    return out  # type: ignore[return-value]

@@ -41,7 +41,9 @@ def scaling_chart(curves: list[Curve], title: str, subtitle: str = "") -> alt.La
     """Score against parameters (log scale) with a 95% interval per model, one line per family."""
     data = alt.Data(values=_points(curves))
     base = alt.Chart(data).encode(
-        x=alt.X("parameters:Q", scale=alt.Scale(type="log"), title="parameters (log scale)"),
+        x=alt.X(
+            "parameters:Q", scale=alt.Scale(type="log"), axis=alt.Axis(format="~s"), title="parameters (log scale)"
+        ),
         color=alt.Color("family:N", title="family"),
     )
     line = base.mark_line(point=True).encode(
@@ -106,15 +108,18 @@ def safe_filename(name: str, used: set[str]) -> str:
     return candidate
 
 
-def export_chart(chart: alt.TopLevelMixin, folder: Path, stem: str) -> list[Path]:
-    """Write ``stem.svg`` and ``stem.png`` (2x scale) with vl-convert."""
+def export_spec(spec: dict[str, Any], folder: Path, stem: str) -> list[Path]:
+    """Write ``stem.svg`` and ``stem.png`` (2x scale) with vl-convert: no browser, no network."""
     import vl_convert as vlc
 
-    spec = chart.to_dict()
     svg, png = folder / f"{stem}.svg", folder / f"{stem}.png"
-    svg.write_text(vlc.vegalite_to_svg(spec))
+    svg.write_text(vlc.vegalite_to_svg(spec), encoding="utf-8")
     png.write_bytes(vlc.vegalite_to_png(spec, scale=2))
     return [svg, png]
+
+
+def export_chart(chart: alt.TopLevelMixin, folder: Path, stem: str) -> list[Path]:
+    return export_spec(chart.to_dict(validate=False), folder, stem)
 
 
 def export_scaling_charts(result: Analysis, folder: str | Path) -> list[Path]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from emergebench_registry.commands import _store, guarded, registry_option, scan_option
 from emergebench_registry.render import render
@@ -131,4 +133,81 @@ def analyze_command(
         click.echo(f"Wrote {len(written)} chart file(s) to {charts_dir}", err=True)
 
 
-COMMANDS = [analyze_command]
+@click.command("report")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="HTML file to write (default: report.html in the emergebench home).",
+)
+@click.option(
+    "--export",
+    "export_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Also write every chart as SVG and PNG into this folder.",
+)
+@click.option(
+    "--browser-runs",
+    default=200,
+    show_default=True,
+    type=click.IntRange(0, 100_000),
+    help="Newest runs embedded in the sample browser.",
+)
+@click.option(
+    "--samples-per-run",
+    default=50,
+    show_default=True,
+    type=click.IntRange(0, 100_000),
+    help="Samples embedded per run (errors and failures first).",
+)
+@with_options(analysis_options[:1] + analysis_options[2:])
+@registry_option
+@scan_option
+@guarded
+def report_command(
+    output: str | None,
+    export_dir: str | None,
+    browser_runs: int,
+    samples_per_run: int,
+    tasks: tuple[str, ...],
+    resamples: int,
+    seed: int,
+    registry_path: str | None,
+    no_scan: bool,
+) -> None:
+    """Write one self-contained HTML report (works offline, fetches nothing): the leaderboard, scaling
+    charts with diagnostics and metric pairs, per-task views from plugins, and a per-run sample browser
+    (prompt, output, scores, error; filter failures). Prints the file's path.
+
+    \b
+    Examples:
+        emergebench report
+        emergebench report -o results.html --export figures/
+    """
+    from emergebench import paths
+
+    from .report import ReportSettings, build_report
+
+    store = _store(registry_path, no_scan)
+    target = Path(output) if output else paths.home() / "report.html"
+    settings = ReportSettings(
+        tasks=list(tasks) or None,
+        resamples=resamples,
+        seed=seed,
+        browser_runs=browser_runs,
+        samples_per_run=samples_per_run,
+        export_dir=Path(export_dir) if export_dir else None,
+    )
+    outcome = build_report(store, target, settings)
+    if outcome.analysis is not None:
+        explain_left_out(outcome.analysis)
+    for problem in outcome.view_problems:
+        click.echo(f"Warning: report view failed: {problem}", err=True)
+    if outcome.exported:
+        click.echo(f"Wrote {len(outcome.exported)} chart file(s) to {export_dir}", err=True)
+    click.echo(f"Report written: {target.resolve()} ({outcome.bytes / 1e6:.1f} MB, {outcome.charts} charts)")
+
+
+COMMANDS = [analyze_command, report_command]

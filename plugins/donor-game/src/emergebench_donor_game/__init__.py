@@ -23,3 +23,10 @@ def register_tasks(register: Any) -> None:
 @hookimpl
 def register_models(register: Any) -> None:
     register(provider())
+
+
+@hookimpl
+def register_report_views(register: Any) -> None:
+    from .report_views import register_views
+
+    register_views(register)

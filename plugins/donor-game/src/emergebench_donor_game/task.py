@@ -32,7 +32,7 @@ class DonorGame(Task):
     )
     demo_args: ClassVar[dict[str, Any] | None] = {
         "population": 2,
-        "generations": 1,
+        "generations": 2,  # two points: the report's per-generation view draws a curve
         "max_tokens": 96,
         "max_attempts": 1,
         "constrained": "auto",

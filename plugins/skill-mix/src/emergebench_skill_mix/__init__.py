@@ -25,3 +25,10 @@ def register_tasks(register: Any) -> None:
 def register_graders(register: Any) -> None:
     register(Gpt4TableGrader)
     register(Llama2PointsGrader)
+
+
+@hookimpl
+def register_report_views(register: Any) -> None:
+    from .report_views import register_views
+
+    register_views(register)
