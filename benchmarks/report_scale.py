@@ -7,8 +7,8 @@ and `p_correct` (continuous in (0, 1), 250 distinct values per run: the costly b
 Every task declares the pair exact / p_correct. The report embeds the default sample browser slice.
 
 Usage: python benchmarks/report_scale.py [--scores N] [--reps K] [--what analyze|report|both]
-Times are wall-clock medians of K runs in one process after one warm-up (the Vega bundle is cached
-before timing; its one-time build is reported separately).
+Times are medians of K runs in one process after one warm-up, wall-clock and CPU of the process
+(the Vega bundle is cached before timing; its one-time build is reported separately).
 """
 
 from __future__ import annotations
@@ -72,12 +72,13 @@ def build(store: Store, n_scores: int) -> None:
 PAIRS = {f"task-{t}": [MetricPair(headline="exact", continuous="p_correct")] for t in range(TASKS)}
 
 
-def time_analyze(store: Store) -> tuple[float, int]:
-    start = time.perf_counter()
+def time_analyze(store: Store) -> tuple[float, float, int]:
+    """(wall seconds, CPU seconds of this process, points)."""
+    start, cpu = time.perf_counter(), time.process_time()
     with store.reader() as con:
         pool = load_pool(con, {})
     rows = point_rows(analyze(pool, PAIRS, diagnostics=False))
-    return time.perf_counter() - start, len(rows)
+    return time.perf_counter() - start, time.process_time() - cpu, len(rows)
 
 
 def main() -> None:
@@ -101,24 +102,30 @@ def main() -> None:
         print(f"Vega bundle (one-time build or cache read): {time.perf_counter() - t0:.1f} s")
         if args.what in ("analyze", "both"):
             time_analyze(store)  # warm-up
-            times = []
+            times, cpus = [], []
             for _ in range(args.reps):
-                seconds, n = time_analyze(store)
+                seconds, cpu, n = time_analyze(store)
                 times.append(seconds)
-            print(f"analyze: {n:,} points; median {statistics.median(times):.2f} s of {[round(t, 2) for t in times]}")
+                cpus.append(cpu)
+            print(
+                f"analyze: {n:,} points; wall median {statistics.median(times):.2f} s "
+                f"of {[round(t, 2) for t in times]}; "
+                f"CPU median {statistics.median(cpus):.2f} s of {[round(t, 2) for t in cpus]}"
+            )
         if args.what in ("report", "both"):
             import emergebench_report.report as report_mod
 
             report_mod.collect_pairs = lambda: PAIRS  # the synthetic tasks are not installed plugins
-            times, size = [], 0
+            times, cpus, size = [], [], 0
             for _ in range(args.reps):
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 outcome = build_report(store, Path(tmp) / "report.html", ReportSettings())
                 times.append(time.perf_counter() - t0)
+                cpus.append(time.process_time() - c0)
                 size = outcome.bytes
             print(
-                f"report: {outcome.charts} charts, {size / 1e6:.1f} MB; median {statistics.median(times):.2f} s "
-                f"of {[round(t, 2) for t in times]}"
+                f"report: {outcome.charts} charts, {size / 1e6:.1f} MB; wall median {statistics.median(times):.2f} s "
+                f"of {[round(t, 2) for t in times]}; CPU median {statistics.median(cpus):.2f} s"
             )
 
 

@@ -30,9 +30,27 @@ def test_shared_weights_give_each_sample_its_own_closed_form_interval() -> None:
         assert est.ci_high == pytest.approx(x.mean() + half, abs=0.08 * half)
 
 
-def test_binary_path_matches_the_binomial_closed_form() -> None:
-    mean, low, high = binary_estimates(np.array([30.0, 0.0]), np.array([100.0, 40.0]), np.random.default_rng(4), 20_000)
-    assert mean.tolist() == [0.3, 0.0]
-    half = 1.959963984540054 * np.sqrt(0.3 * 0.7 / 100)
-    assert low[0] == pytest.approx(0.3 - half, abs=0.02) and high[0] == pytest.approx(0.3 + half, abs=0.02)
+def test_binary_path_equals_a_brute_force_bootstrap() -> None:
+    successes, totals = np.array([30.0, 0.0, 7.0]), np.array([100.0, 40.0, 9.0])
+    mean, low, high = binary_estimates(successes, totals)
+    assert mean.tolist() == [0.3, 0.0, 7 / 9]
+    rng = np.random.default_rng(4)
+    for k, n, lo, hi in zip(successes, totals, low, high, strict=True):
+        data = np.r_[np.ones(int(k)), np.zeros(int(n - k))]
+        means = data[rng.integers(0, len(data), size=(40_000, len(data)))].mean(axis=1)
+        brute_low, brute_high = np.quantile(means, [0.025, 0.975])
+        step = 1 / n  # both are quantiles of a lattice with this spacing
+        assert abs(lo - brute_low) <= step + 1e-12 and abs(hi - brute_high) <= step + 1e-12
     assert low[1] == high[1] == 0.0  # an all-zero sample resamples to zero every time
+
+
+def test_binomial_quantile_equals_scipy_stats() -> None:
+    from emergebench_report.bootstrap import binomial_quantile
+    from scipy.stats import binom
+
+    rng = np.random.default_rng(0)
+    n = rng.integers(1, 3000, 3000).astype(float)
+    p = rng.random(3000)
+    p[:50], p[50:100], p[100:200] = 0.0, 1.0, 1.0 / n[100:200]
+    for q in (0.025, 0.5, 0.975):
+        assert np.array_equal(binomial_quantile(q, n, p), binom.ppf(q, n, p))

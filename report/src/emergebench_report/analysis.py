@@ -3,6 +3,7 @@ emergence diagnostics, with metric pairs shown side by side."""
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections import defaultdict
@@ -64,30 +65,26 @@ def _derive(cells: list[Cell], pairs: dict[str, list[MetricPair]]) -> list[Cell]
                 continue
             if (cell.key, cell.model_id, pair.headline) in have:
                 continue
-            passed = np.array([pair.derive(float(v)) for v in cell.values])
-            ones = int(cell.counts[passed == 1.0].sum())
-            zeros = int(cell.counts.sum()) - ones
-            values, counts = zip(*[(v, c) for v, c in ((0.0, zeros), (1.0, ones)) if c], strict=True)
-            extra.append(
-                Cell(cell.key, cell.model_id, pair.headline, np.array(values), np.array(counts), cell.runs, True)
-            )
+            v = cell.values
+            passed = v <= pair.threshold if pair.lower_is_better else v >= pair.threshold
+            extra.append(Cell(cell.key, cell.model_id, pair.headline, passed.astype(float), cell.runs, True))
             have.add((cell.key, cell.model_id, pair.headline))
     return cells + extra
 
 
 def _estimate_cells(cells: list[Cell], resamples: int, seed: int) -> list[tuple[float, float, float, int]]:
+    """Mean and 95% percentile-bootstrap interval of every cell (0/1 cells in closed form, see bootstrap.py)."""
     rng = np.random.default_rng(seed)
     out: list[tuple[float, float, float, int] | None] = [None] * len(cells)
-    binary = [i for i, c in enumerate(cells) if len(c.values) <= 2 and np.isin(c.values, (0.0, 1.0)).all()]
+    binary = [i for i, c in enumerate(cells) if bool(np.all((c.values == 0.0) | (c.values == 1.0)))]
     if binary:
-        ones = np.array([int(cells[i].counts[cells[i].values == 1.0].sum()) for i in binary], dtype=float)
-        totals = np.array([int(cells[i].counts.sum()) for i in binary], dtype=float)
-        mean, low, high = binary_estimates(ones, totals, rng, resamples)
+        ones = np.array([cells[i].values.sum() for i in binary])
+        totals = np.array([cells[i].values.size for i in binary], dtype=float)
+        mean, low, high = binary_estimates(ones, totals)
         for j, i in enumerate(binary):
             out[i] = (float(mean[j]), float(low[j]), float(high[j]), int(totals[j]))
     rest = [i for i, value in enumerate(out) if value is None]
-    expanded = [np.repeat(cells[i].values, cells[i].counts) for i in rest]
-    for i, est in zip(rest, shared_weight_estimates(expanded, rng, resamples), strict=True):
+    for i, est in zip(rest, shared_weight_estimates([cells[i].values for i in rest], rng, resamples), strict=True):
         out[i] = (est.mean, est.ci_low, est.ci_high, est.n)
     return out  # type: ignore[return-value]
 
@@ -175,15 +172,22 @@ def pair_curves(curves: list[Curve]) -> list[tuple[Curve, Curve, str]]:
 
 def args_label(key: CurveKey) -> str:
     """Short, stable text for the comparison key's arguments (task args, grader, judge)."""
+    return _args_label(key.task_args, key.grader, key.grader_model)
+
+
+@functools.lru_cache(maxsize=4096)
+def _args_label(task_args: str, grader: str, grader_model: str) -> str:
     try:
-        args = json.loads(key.task_args) if key.task_args else {}
+        args = json.loads(task_args) if task_args else {}
     except ValueError:
-        args = {"raw": key.task_args}
+        args = {"raw": task_args}
+    if not isinstance(args, dict):
+        args = {"raw": args}
     parts = [f"{k}={json.dumps(v, sort_keys=True) if not isinstance(v, str) else v}" for k, v in sorted(args.items())]
-    if key.grader:
-        parts.append(f"grader={key.grader}")
-    if key.grader_model:
-        parts.append(f"judge={key.grader_model}")
+    if grader:
+        parts.append(f"grader={grader}")
+    if grader_model:
+        parts.append(f"judge={grader_model}")
     return " ".join(parts)
 
 

@@ -32,13 +32,12 @@ class CurveKey:
 
 @dataclass
 class Cell:
-    """One model's scores of one metric on one curve: distinct values and how often each occurs."""
+    """One model's scores of one metric on one curve: one value per pooled sample."""
 
     key: CurveKey
     model_id: str
     metric: str
     values: np.ndarray
-    counts: np.ndarray
     runs: int
     derived: bool = False  # computed from a metric pair's threshold, not stored
 
@@ -63,17 +62,12 @@ FROM runs WHERE status IN (SELECT unnest($statuses)) AND ($tasks IS NULL OR list
 """
 
 _CELLS = """
-WITH r AS ({runs}),
-v AS (
-  SELECT r.task, r.task_version, r.task_args, r.grader, r.grader_model, {group} AS grp, r.model_id,
-         s.name AS metric, s.value, count(*) AS n
-  FROM scores s JOIN r USING (run_id) {join}
-  WHERE s.value IS NOT NULL AND isfinite(s.value) {where}
-  GROUP BY ALL
-)
-SELECT task, task_version, task_args, grader, grader_model, grp, model_id, metric,
-       list(value ORDER BY value) AS vals, list(n ORDER BY value) AS ns
-FROM v GROUP BY ALL
+WITH r AS ({runs})
+SELECT r.task, r.task_version, r.task_args, r.grader, r.grader_model, {group} AS grp, r.model_id,
+       s.name AS metric, list(s.value) AS vals
+FROM scores s JOIN r USING (run_id) {join}
+WHERE s.value IS NOT NULL AND isfinite(s.value) {where}
+GROUP BY ALL
 """
 
 
@@ -141,24 +135,12 @@ def _cells_from_arrow(table: pa.Table) -> list[Cell]:
         return []
     table = table.combine_chunks()
     vals = table.column("vals").chunk(0)
-    ns = table.column("ns").chunk(0)
-    flat_v = pc.list_flatten(vals).to_numpy(zero_copy_only=False).astype(float)
-    flat_n = pc.list_flatten(ns).to_numpy(zero_copy_only=False).astype(np.int64)
+    flat = pc.list_flatten(vals).to_numpy(zero_copy_only=False).astype(float)
     offsets = vals.offsets.to_numpy()
-    cols = {
-        name: table.column(name).to_pylist()
-        for name in ("task", "task_version", "task_args", "grader", "grader_model", "grp", "model_id", "metric")
-    }
+    names = ("task", "task_version", "task_args", "grader", "grader_model", "grp", "model_id", "metric")
+    cols = {name: table.column(name).to_pylist() for name in names}
     out = []
     for i in range(table.num_rows):
-        key = CurveKey(
-            cols["task"][i],
-            cols["task_version"][i],
-            cols["task_args"][i],
-            cols["grader"][i],
-            cols["grader_model"][i],
-            cols["grp"][i],
-        )
-        lo, hi = offsets[i], offsets[i + 1]
-        out.append(Cell(key, cols["model_id"][i], cols["metric"][i], flat_v[lo:hi], flat_n[lo:hi], 0))
+        key = CurveKey(*(cols[name][i] for name in names[:6]))
+        out.append(Cell(key, cols["model_id"][i], cols["metric"][i], flat[offsets[i] : offsets[i + 1]], 0))
     return out
