@@ -125,5 +125,5 @@ def test_cli_flags(eb_home: Path) -> None:
     good = cli("run", "coin/try", "-m", "coin/4", "--until-pass", "--max-attempts", "50", "-T", "n=5")
     assert good.returncode == 0, good.stderr
     assert "pass_probability" in good.stdout
-    run_json = next((eb_home / "runs").iterdir()) / "run.json"
+    run_json = next((eb_home / "runs").glob("*/run.json"))
     assert json.loads(run_json.read_text())["spec"]["until_pass"] == 50
