@@ -12,7 +12,6 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from conftest import TESTS
 from emergebench.metrics import wilson_interval
 from emergebench_registry.shards import export_runs, import_paths
 from emergebench_registry.store import Store
@@ -20,6 +19,7 @@ from emergebench_report.analysis import analyze, point_rows
 from emergebench_report.pairs import collect_group_by, collect_pairs
 from emergebench_report.pooled import load_pool
 
+TESTS = Path(__file__).parent
 MODELS = ["toy/alpha-10m", "toy/alpha-100m", "toy/alpha-1000m", "toy/beta-10m", "toy/beta-100m"]
 CLI = (
     "import sys, report_testplugin; from emergebench.plugins import get_manager; "

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 from cdp import Browser, chromium_binary
-from conftest import TESTS
 from emergebench_registry.store import Store
 from report_fixture import fill
 
+TESTS = Path(__file__).parent
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(chromium_binary() is None, reason="chromium missing: ./setup.sh --dev installs it"),

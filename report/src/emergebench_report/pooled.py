@@ -142,5 +142,7 @@ def _cells_from_arrow(table: pa.Table) -> list[Cell]:
     out = []
     for i in range(table.num_rows):
         key = CurveKey(*(cols[name][i] for name in names[:6]))
-        out.append(Cell(key, cols["model_id"][i], cols["metric"][i], flat[offsets[i] : offsets[i + 1]], 0))
+        values = flat[offsets[i] : offsets[i + 1]]
+        values.sort()  # DuckDB's list order varies; the seeded bootstrap must not
+        out.append(Cell(key, cols["model_id"][i], cols["metric"][i], values, 0))
     return out
