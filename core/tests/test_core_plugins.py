@@ -239,6 +239,37 @@ def test_hook_on_run_finished(manager, options):
     assert any("listener crashed" in str(p) for p in manager.problems)
 
 
+def test_hook_find_complete_runs(manager, options):
+    from emergebench.builtin.sweep import complete_in_plugins
+    from emergebench.sweep.driver import SweepDriver
+    from emergebench.sweep.jobs import WorkerConfig
+    from emergebench.sweep.plan import expand, parse_sweep
+
+    planned = expand(parse_sweep({"models": ["scripted/echo"], "tasks": ["core-test/add"]}, "test"), manager)
+    spec_id = planned[0].spec.spec_id
+
+    class Pool:
+        @staticmethod
+        @hookimpl
+        def find_complete_runs(spec_ids: list[str]) -> dict[str, str]:
+            return {s: f"{s}-pooled" for s in spec_ids}
+
+    class Crasher:
+        @staticmethod
+        @hookimpl
+        def find_complete_runs(spec_ids: list[str]) -> dict[str, str]:
+            raise RuntimeError("lookup crashed")
+
+    manager.register_module(Pool, "pool")
+    manager.register_module(Crasher, "crasher")
+    found = complete_in_plugins(manager, [spec_id])
+    assert found == {spec_id: f"{spec_id}-pooled"}
+    assert any("lookup crashed" in str(p) for p in manager.problems)
+    config = WorkerConfig(runs_dir=options.runs_dir, cache_path=options.cache_path)
+    outcomes, counts, _ = SweepDriver(planned, None, config, manager, completed_elsewhere=found).prepare()  # type: ignore[arg-type]
+    assert [(o.status, o.run_id) for o in outcomes] == [("skipped", f"{spec_id}-pooled")] and counts.skipped == 1
+
+
 def test_every_hook_has_a_test():
     """Meta-test: each hookspec needs a test named test_hook_<hook> somewhere in the test suites."""
     specs = {name for name in dir(hookspecs) if getattr(getattr(hookspecs, name), "emergebench_spec", None)}
