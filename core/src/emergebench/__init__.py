@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Any
 # Names are imported on first use (PEP 562), so that `emergebench --help` and the plugin listings do not
 # pay for pydantic models and the runner; `from emergebench import Task` works as before.
 _EXPORTS = {
+    "BaseContext": "context",
     "ModelHandle": "context",
+    "ScoreContext": "context",
     "SolveContext": "context",
     "UsageError": "errors",
     "Grade": "grader",
@@ -31,6 +33,7 @@ _EXPORTS = {
             "RunResult",
             "RunSpec",
             "Sample",
+            "SampleOutput",
             "SampleResult",
             "SampleScore",
             "TokenLogprob",
@@ -42,7 +45,7 @@ _EXPORTS = {
 }
 
 if TYPE_CHECKING:
-    from .context import ModelHandle, SolveContext
+    from .context import BaseContext, ModelHandle, ScoreContext, SolveContext
     from .errors import UsageError
     from .grader import Grade, Grader
     from .hookspecs import hookimpl
@@ -58,6 +61,7 @@ if TYPE_CHECKING:
         RunResult,
         RunSpec,
         Sample,
+        SampleOutput,
         SampleResult,
         SampleScore,
         TokenLogprob,
@@ -85,6 +89,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "BaseContext",
     "Grade",
     "Grader",
     "GenerateConfig",
@@ -102,8 +107,10 @@ __all__ = [
     "RunResult",
     "RunSpec",
     "Sample",
+    "SampleOutput",
     "SampleResult",
     "SampleScore",
+    "ScoreContext",
     "SolveContext",
     "Task",
     "TokenLogprob",

@@ -25,6 +25,7 @@ from .cli_types import (
     FiniteFloatRange,
 )
 from .errors import UsageError
+from .score_cmd import score_command
 
 if TYPE_CHECKING:
     from .plugins import PluginManager
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 
 DEFAULT_MODEL = "llamacpp/smollm2-135m"
 EXIT_COST_LIMIT = 3  # stopped by --cost-limit: resumable, not a failure of the run
-BUILTIN_COMMANDS = {"plugins", "install", "uninstall", "tasks", "models", "graders", "run", "demo"}
+BUILTIN_COMMANDS = {"plugins", "install", "uninstall", "tasks", "models", "graders", "run", "demo", "score"}
 
 
 def _echo_err(text: str) -> None:
@@ -105,7 +106,7 @@ class PluginGroup(click.Group):
         for plugin, _ in manager.call_guarded("register_commands", cli=self):
             for name in set(self.commands) - seen:
                 command = self.commands[name]
-                owners[name] = {"plugin": plugin, "help": command.help, "short_help": command.short_help}
+                owners[name] = {"plugin": plugin, "help": command.help or "", "short_help": command.short_help or ""}
             seen = set(self.commands)
         self._plugin_commands = tuple(set(self.commands) - before)
         manager.report_problems(_echo_err)
@@ -219,7 +220,7 @@ def plugins(show_all: bool) -> None:
     rows = []
     for plugin in manager.pm.get_plugins():
         name = manager.pm.get_name(plugin)
-        info = manager.infos.get(name)
+        info = manager.infos.get(name) if name is not None else None
         if info is None or (info.builtin and not show_all):
             continue
         hooks = sorted(h.name for h in manager.pm.get_hookcallers(plugin) or [])
@@ -411,7 +412,7 @@ def _run_one(
     spec = build_spec(task, model, **spec_kwargs)
     runner = Runner(spec, options)
     try:
-        result = run_coroutine(runner.run())
+        result: RunResult = run_coroutine(runner.run())
     except CostLimitReached as stop:
         result = runner.result
         print_summary(result, (options.runs_dir or _runs_dir()) / result.run_id)
@@ -421,10 +422,10 @@ def _run_one(
         )
         raise SystemExit(EXIT_COST_LIMIT) from None
     except KeyboardInterrupt:
-        result = getattr(runner, "result", None)
-        if result is not None:
+        partial: RunResult | None = getattr(runner, "result", None)
+        if partial is not None:
             _echo_err(
-                f"Interrupted: {result.n_samples} finished samples kept in run {result.run_id}; "
+                f"Interrupted: {partial.n_samples} finished samples kept in run {partial.run_id}; "
                 "re-run the same command (or add --resume) to continue."
             )
         raise SystemExit(130) from None
@@ -653,7 +654,7 @@ def run(
 @run_options
 @click.pass_context
 def demo(
-    ctx: click.Context, model: str, grader_model: str | None, limit: int | None, only: tuple[str, ...], **opts: Any
+    ctx: click.Context, /, model: str, grader_model: str | None, limit: int | None, only: tuple[str, ...], **opts: Any
 ) -> None:
     """Run every installed benchmark at a small size on the embedded offline model, then print
     the leaderboard (when the registry plugin is installed) and, per benchmark, the share of
@@ -708,6 +709,9 @@ def demo(
             _echo_err(f"Error writing the report: {exc.message}")
     if failures:
         raise click.ClickException(f"{len(failures)} demo task(s) failed: " + "; ".join(failures))
+
+
+cli.add_command(score_command)  # a module of its own, registered like a plugin command
 
 
 def main() -> None:

@@ -23,7 +23,7 @@ MAX_TIMEOUT_S = 7 * 24 * 3600.0
 MAX_DOLLARS = 1e9
 
 
-class FiniteFloatRange(click.ParamType):
+class FiniteFloatRange(click.ParamType):  # type: ignore[type-arg]
     """A float in (low, high]: click's FloatRange lets NaN through (every comparison with NaN is false)."""
 
     def __init__(self, low: float, high: float, unit: str = "seconds") -> None:
@@ -58,7 +58,7 @@ class FailureAllowance:
         return f"{self.percent:g}%" if self.percent is not None else str(self.count or 0)
 
 
-class FailureAllowanceType(click.ParamType):
+class FailureAllowanceType(click.ParamType):  # type: ignore[type-arg]
     """``--max-failures N`` (a count) or ``--max-failures P%`` (a share of the expected samples)."""
 
     name = "N|P%"

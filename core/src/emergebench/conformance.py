@@ -25,7 +25,7 @@ import click
 from pydantic import BaseModel, ValidationError
 
 from . import hookspecs
-from .context import RunServices, SolveContext
+from .context import RunServices, ScoreContext, SolveContext
 from .errors import UsageError
 from .grader import Grade, Grader
 from .hookspecs import hookimpl
@@ -34,7 +34,7 @@ from .model import ModelProvider
 from .plugins import GROUP, PluginManager
 from .records import GenerateConfig, Message, ModelOutput, RunResult, RunSpec, Sample, SampleResult, SampleScore
 from .runner import Runner, RunOptions, build_spec, resolve_model, validate_args
-from .task import Task
+from .task import NoArgs, Task
 
 ENTRY_POINT_RE = r"^[a-z0-9][a-z0-9_.-]*$"
 HOOK_NAMES = frozenset(
@@ -250,7 +250,7 @@ def load_isolated(names: Sequence[str]) -> PluginManager:
     return manager
 
 
-class _ProbeTask(Task):
+class _ProbeTask(Task[NoArgs]):
     """Exercises a model plugin's models through the real runner (two short prompts)."""
 
     name = "emergebench-conformance/probe"
@@ -449,7 +449,7 @@ class _Checker:
             else:
                 self.report.warn(f"task {task_name}", f"the convention is to name a plugin's only task {plugin!r}")
 
-    def _check_task(self, name: str, cls: type[Task]) -> None:
+    def _check_task(self, name: str, cls: type[Task[Any]]) -> None:
         where = f"task {name}"
         if not cls.version.strip() or any(ch.isspace() for ch in cls.version):
             self.report.error(where, f"version {cls.version!r} must be a non-empty string without spaces, e.g. '1.0'")
@@ -499,7 +499,7 @@ class _Checker:
         for subject in self.task_models.get(name, self.subjects):
             self._check_runs(name, cls, raw_args, subject)
 
-    def _check_dataset(self, where: str, task: Task) -> bool:
+    def _check_dataset(self, where: str, task: Task[Any]) -> bool:
         try:
             first = list(task.dataset(self.seed))
             second = list(task.dataset(self.seed))
@@ -537,7 +537,7 @@ class _Checker:
             )
         return True
 
-    def _check_runs(self, name: str, cls: type[Task], args: dict[str, Any], subject: ModelSpec) -> None:
+    def _check_runs(self, name: str, cls: type[Task[Any]], args: dict[str, Any], subject: ModelSpec) -> None:
         where = f"task {name} on {subject.id}"
         first = self._run(where, name, args, subject, self.judge, cache="a")
         if first is None:
@@ -608,7 +608,7 @@ class _Checker:
                 self.report.error(where, f"journal line {number} does not validate: {exc}")
         return samples
 
-    def _check_result(self, where: str, cls: type[Task], result: RunResult, samples: list[SampleResult]) -> None:
+    def _check_result(self, where: str, cls: type[Task[Any]], result: RunResult, samples: list[SampleResult]) -> None:
         failed = [s for s in samples if s.error is not None]
         # A run with a failed sample is never 'complete' (docs/architecture.md, "Status and exit code").
         acceptable = {"complete", "partial", "failed"} if self.allow_sample_errors else {"complete"}
@@ -693,7 +693,7 @@ class _Checker:
 
     # -- graders ---------------------------------------------------------------------------------
 
-    def _check_grader(self, name: str, cls: type[Grader], tasks: Mapping[str, type[Task]]) -> None:
+    def _check_grader(self, name: str, cls: type[Grader[Any]], tasks: Mapping[str, type[Task[Any]]]) -> None:
         where = f"grader {name}"
         if not cls.description.strip():
             self.report.warn(where, "has no description (shown by `emergebench graders`)")
@@ -720,7 +720,7 @@ class _Checker:
         if len(failures) > 5:
             self.report.error(where, f"... and {len(failures) - 5} more malformed inputs failed")
 
-    def _targets_from_tasks(self, grader: str, tasks: Mapping[str, type[Task]]) -> list[Any]:
+    def _targets_from_tasks(self, grader: str, tasks: Mapping[str, type[Task[Any]]]) -> list[Any]:
         targets: list[Any] = []
         for task_name, cls in tasks.items():
             if cls.default_grader != grader:
@@ -732,24 +732,21 @@ class _Checker:
                 continue
         return targets or list(DEFAULT_GRADER_TARGETS)
 
-    async def _grade_all(self, grader: Grader, targets: list[Any]) -> list[str]:
+    async def _grade_all(self, grader: Grader[Any], targets: list[Any]) -> list[str]:
         assert self.manager is not None
         judge = resolve_model(self.manager, self.judge.id, dict(self.judge.options)) if self.judge else None
-        subject = resolve_model(self.manager, "scripted/echo", {})
         services = RunServices(cache=None, read_cache=False, call_slots=asyncio.Semaphore(4))
         failures: list[str] = []
         for target in targets:
             raised: list[tuple[str, Exception]] = []
             for answer in MALFORMED_ANSWERS:
-                ctx = SolveContext(
+                ctx = ScoreContext(
                     sample=Sample(id="conformance", input="What is the answer?", target=target),
                     epoch=0,
                     run_seed=self.seed,
                     services=services,
-                    subject=subject,
                     grader_model=judge,
                     grader=grader,
-                    override=None,
                 )
                 shown = answer if len(answer) < 40 else answer[:20] + f"...({len(answer)} chars)"
                 try:
@@ -763,9 +760,9 @@ class _Checker:
                     failures.append(f"grade({shown!r}) returned value {grade.value}")
             kinds = {UsageError if isinstance(exc, UsageError) else type(exc) for _, exc in raised}
             if len(raised) == len(MALFORMED_ANSWERS) and kinds == {UsageError}:
-                exc = raised[0][1]
+                first = raised[0][1]
                 failures.append(
-                    f"rejects target {_short(target)} whatever the answer ({type(exc).__name__}: {exc}); pass "
+                    f"rejects target {_short(target)} whatever the answer ({type(first).__name__}: {first}); pass "
                     f"grader_targets={{{grader.name!r}: [...]}} with targets like those its tasks give it"
                 )
             else:
@@ -802,7 +799,7 @@ def _fingerprint(run: tuple[RunResult, list[SampleResult]]) -> Any:
         calls = [
             (c.role, c.model, [m.model_dump() for m in c.messages], c.config.model_dump(), c.output) for c in s.calls
         ]
-        rows.append((s.sample_id, s.epoch, s.input, s.target, s.answer, s.scores, s.error, s.metadata, calls))
+        rows.append((s.sample_id, s.epoch, s.input, s.target, s.answer, s.output, s.scores, s.error, s.metadata, calls))
     metrics = [m.model_dump() for m in result.metrics]
     return rows, metrics
 
@@ -810,7 +807,7 @@ def _fingerprint(run: tuple[RunResult, list[SampleResult]]) -> Any:
 def _first_difference(a: tuple[RunResult, list[SampleResult]], b: tuple[RunResult, list[SampleResult]]) -> str:
     rows_a, metrics_a = _fingerprint(a)
     rows_b, metrics_b = _fingerprint(b)
-    labels = ("sample_id", "epoch", "input", "target", "answer", "scores", "error", "metadata", "calls")
+    labels = ("sample_id", "epoch", "input", "target", "answer", "output", "scores", "error", "metadata", "calls")
     for row_a, row_b in zip(rows_a, rows_b, strict=False):
         for label, x, y in zip(labels, row_a, row_b, strict=True):
             if x != y:

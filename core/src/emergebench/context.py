@@ -195,7 +195,7 @@ class ModelHandle:
             async with limiter.slot(endpoint_key(self.model)):
                 return await self._timed(messages, config, timeout)
 
-    async def _timed(self, messages: list[Message], config: GenerateConfig, timeout: float) -> ModelOutput:
+    async def _timed(self, messages: list[Message], config: GenerateConfig, timeout: float | None) -> ModelOutput:
         try:
             return await asyncio.wait_for(self.model.generate(messages, config), timeout)
         except TimeoutError as exc:
@@ -218,8 +218,12 @@ class ModelHandle:
         self.records.append(record)
 
 
-class SolveContext:
-    """Per (sample, epoch): models, grader, seeded RNG, and a place for call records."""
+class BaseContext:
+    """What both phases of a sample see: the sample, seeded randomness, the grader and judge model,
+    and the list every call is recorded in."""
+
+    phase: str = "solve"
+    rng_salt: str = ""  # the scoring phase draws from its own stream of the sample's seed
 
     def __init__(
         self,
@@ -228,25 +232,19 @@ class SolveContext:
         epoch: int,
         run_seed: int,
         services: RunServices,
-        subject: Model,
         grader_model: Model | None,
-        grader: Grader | None,
-        override: GenerateConfig | None,
-        task_config: GenerateConfig | None = None,
+        grader: Grader[Any] | None,
         attempt: int = 0,
     ) -> None:
         self.sample = sample
-        self.task_config = task_config
         self.epoch = epoch
         self.run_seed = run_seed
         self.attempt = attempt  # > 0 only for PassUntil's re-sampling of the same (sample, epoch)
         self.seed = sample_seed(run_seed, sample.id if not attempt else f"{sample.id}#attempt={attempt}", epoch)
-        self.rng = random.Random(self.seed)
+        self.rng = random.Random(f"{self.rng_salt}{self.seed}" if self.rng_salt else self.seed)
         self.services = services
         self.calls: list[ModelCall] = []
-        self.state: dict[str, Any] = {}
         self.grader = grader
-        self.model = self._handle(subject, "subject", override, task_config)
         self.grader_model = self._handle(grader_model, "grader", None) if grader_model else None
         self._extra: dict[tuple[str, str], ModelHandle] = {}
 
@@ -280,6 +278,50 @@ class SolveContext:
             self._extra[key] = self._handle(model, role, None)
         return self._extra[key]
 
+
+class SolveContext(BaseContext):
+    """Per (sample, epoch) while ``solve`` runs: adds the subject model (``model``) and a scratch ``state``."""
+
+    def __init__(
+        self,
+        *,
+        sample: Sample,
+        epoch: int,
+        run_seed: int,
+        services: RunServices,
+        subject: Model,
+        grader_model: Model | None,
+        grader: Grader[Any] | None,
+        override: GenerateConfig | None,
+        task_config: GenerateConfig | None = None,
+        attempt: int = 0,
+    ) -> None:
+        super().__init__(
+            sample=sample,
+            epoch=epoch,
+            run_seed=run_seed,
+            services=services,
+            grader_model=grader_model,
+            grader=grader,
+            attempt=attempt,
+        )
+        self.task_config = task_config
+        self.state: dict[str, Any] = {}
+        self.model = self._handle(subject, "subject", override, task_config)
+
     def with_model(self, handle: ModelHandle, role: str) -> ModelHandle:
         """The same model under another role name (e.g. 'novice' played by the subject)."""
         return self._handle(handle.model, role, handle.override, handle.base)
+
+
+class ScoreContext(BaseContext):
+    """Per (sample, epoch) while ``score`` runs, live or re-scoring a stored run.
+
+    There is deliberately no subject model here: scoring reads the stored output, so re-scoring never
+    calls the model under test. Judge calls (``grader_model``) are cached under the same keys as in the
+    original run, so re-scoring with an unchanged judge costs nothing. ``rng`` is seeded from the
+    sample (apart from the solve phase's), so scoring that draws randomness re-scores identically.
+    """
+
+    phase = "score"
+    rng_salt = "score:"

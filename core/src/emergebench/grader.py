@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
-    from .context import SolveContext
+    from .context import BaseContext
 
 
 class NoGraderArgs(BaseModel):
@@ -24,10 +24,14 @@ class Grade(BaseModel):
     details: dict[str, Any] = Field(default_factory=dict)
 
 
-class Grader:
+GraderArgsT = TypeVar("GraderArgsT", bound=BaseModel)
+
+
+class Grader(Generic[GraderArgsT]):
     """Subclass, set ``name``, implement ``grade``. Model-graded graders set ``needs_model`` and
     call ``ctx.grader_model`` (chosen by the user with ``--grader-model``), which goes through the
-    same cache, retries and call records as the subject model."""
+    same cache, retries and call records as the subject model. Graders run in the scoring phase, so
+    ``ctx`` has no subject model: a grader reads the answer it is given."""
 
     name: ClassVar[str]
     description: ClassVar[str] = ""
@@ -35,8 +39,10 @@ class Grader:
     needs_model: ClassVar[bool] = False
     plugin: ClassVar[str | None] = None
 
-    def __init__(self, args: BaseModel | None = None) -> None:
-        self.args = args if args is not None else self.Args()
+    args: GraderArgsT
 
-    async def grade(self, answer: str, target: Any, ctx: SolveContext) -> Grade:
+    def __init__(self, args: GraderArgsT | None = None) -> None:
+        self.args = args if args is not None else self.Args()  # type: ignore[assignment]
+
+    async def grade(self, answer: str, target: Any, ctx: BaseContext) -> Grade:
         raise NotImplementedError

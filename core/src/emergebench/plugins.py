@@ -58,18 +58,20 @@ class PluginConflictError(UsageError):
 class Catalog:
     """Everything the plugins registered, keyed by validated name."""
 
-    tasks: dict[str, type[Task]] = field(default_factory=dict)
+    tasks: dict[str, type[Task[Any]]] = field(default_factory=dict)
     models: dict[str, ModelProvider] = field(default_factory=dict)
-    graders: dict[str, type[Grader]] = field(default_factory=dict)
+    graders: dict[str, type[Grader[Any]]] = field(default_factory=dict)
     conflicts: dict[tuple[str, str], str] = field(default_factory=dict)
 
-    def task(self, name: str) -> type[Task]:
+    def task(self, name: str) -> type[Task[Any]]:
         self._check_conflict("task", name)
-        return _lookup(self.tasks, name, "task", "emergebench tasks", first_party.hint_for_task(name))
+        found: type[Task[Any]] = _lookup(self.tasks, name, "task", "emergebench tasks", first_party.hint_for_task(name))
+        return found
 
-    def grader(self, name: str) -> type[Grader]:
+    def grader(self, name: str) -> type[Grader[Any]]:
         self._check_conflict("grader", name)
-        return _lookup(self.graders, name, "grader", "emergebench graders")
+        found: type[Grader[Any]] = _lookup(self.graders, name, "grader", "emergebench graders")
+        return found
 
     def _check_conflict(self, kind: str, name: str) -> None:
         if (kind, name) in self.conflicts:

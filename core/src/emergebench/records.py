@@ -11,9 +11,11 @@ import json
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-SCHEMA_VERSION = 1
+# 2: a sample's stored output (``output``) is kept apart from its scores, and a run may be the re-scoring of
+# another (``RunSpec.source_run``). Version 1 records read as version 2 with no stored output.
+SCHEMA_VERSION = 2
 
 Role = Literal["system", "user", "assistant"]
 RunStatus = Literal["running", "complete", "partial", "interrupted", "failed"]
@@ -133,16 +135,60 @@ class Sample(Record):
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
+class SampleOutput(Record):
+    """What a task's ``solve`` produced for one sample, before any scoring.
+
+    ``answer`` is the model's final answer (what a generic grader reads); ``data`` is whatever else the
+    task needs to score it later without calling the subject model again: a transcript, parsed actions,
+    a simulation trace. It is journaled as it is, so it must be JSON-serialisable.
+    """
+
+    answer: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
 class SampleScore(Record):
-    """What a task's ``solve`` returns for one sample."""
+    """What a task's ``score`` returns for one sample: score values and the details behind them.
+
+    (A ``solve`` that still returns a SampleScore scores in place: its run works but cannot be re-scored.)
+    """
 
     scores: dict[str, float] = Field(default_factory=dict)
     answer: str | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
+ErrorPhase = Literal["solve", "score"]
+
+
+def upgrade_record(data: Any, kind: str) -> Any:
+    """Migrate a record's raw dict to ``SCHEMA_VERSION`` (called before validation).
+
+    Version 1 differs only by what is missing (no stored ``output``, no ``source_run``), so it reads
+    as version 2 unchanged; a version newer than this core knows is refused with a clear message.
+    """
+    if not isinstance(data, dict):
+        return data
+    version = data.get("schema_version", 1)
+    if isinstance(version, int) and version > SCHEMA_VERSION:
+        raise ValueError(
+            f"{kind} has schema_version {version}, newer than this emergebench-core understands "
+            f"({SCHEMA_VERSION}): upgrade emergebench-core"
+        )
+    if version != SCHEMA_VERSION:
+        data = {**data, "schema_version": SCHEMA_VERSION}
+    return data
+
+
 class SampleResult(Record):
-    """One finished (sample, epoch): appended to the run journal as soon as it completes."""
+    """One finished (sample, epoch): appended to the run journal as soon as it completes.
+
+    The output (``answer`` and ``output``) and the scores (``scores`` and their details in
+    ``metadata``) are separate: ``emergebench score`` re-scores the stored output without calling the
+    subject model. ``output`` is None when nothing was stored apart from the scores (a version 1
+    record, or a task whose ``solve`` still scores in place). ``calls`` are the calls this record made:
+    solve and scoring calls in a run, scoring calls only in a re-scoring run.
+    """
 
     schema_version: int = SCHEMA_VERSION
     run_id: str
@@ -151,17 +197,29 @@ class SampleResult(Record):
     input: Any = None
     target: Any = None
     answer: str | None = None
+    output: dict[str, Any] | None = None
     scores: dict[str, float] = Field(default_factory=dict)
     error: str | None = None
     error_type: str | None = None
+    error_phase: ErrorPhase | None = Field(default=None, description="solve or score: where the error happened")
     calls: list[ModelCall] = Field(default_factory=list)
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    metadata: dict[str, Any] = Field(default_factory=dict, description="the scoring's details")
     started_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime = Field(default_factory=utcnow)
+
+    @model_validator(mode="before")
+    @classmethod
+    def upgrade_schema(cls, data: Any) -> Any:
+        return upgrade_record(data, "sample result")
 
     @property
     def key(self) -> tuple[str, int]:
         return (self.sample_id, self.epoch)
+
+    @property
+    def stored_output(self) -> SampleOutput | None:
+        """The output as ``score`` receives it, or None when the record keeps none."""
+        return None if self.output is None else SampleOutput(answer=self.answer, data=self.output)
 
 
 class Metric(Record):
@@ -205,6 +263,9 @@ class RunSpec(Record):
     epochs: int = 1
     until_pass: int | None = Field(
         default=None, description="PassUntil: re-sample each sample until it passes, at most this many attempts"
+    )
+    source_run: str | None = Field(
+        default=None, description="set on a re-scoring run: the run whose stored outputs it scored"
     )
 
     @property
@@ -255,3 +316,8 @@ class RunResult(Record):
     warnings: list[str] = Field(
         default_factory=list, description="problems met outside the samples (cache set aside, damaged journal lines)"
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def upgrade_schema(cls, data: Any) -> Any:
+        return upgrade_record(data, "run result")

@@ -12,6 +12,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,17 +32,21 @@ from .plugins import PluginManager, get_manager
 from .pricing import load_prices
 from .progress import RunProgress
 from .records import (
+    ErrorPhase,
     GenerateConfig,
+    ModelCall,
     Provenance,
     RunResult,
     RunSpec,
     Sample,
+    SampleOutput,
     SampleResult,
     SampleScore,
     utcnow,
 )
 from .resume import choose_run
 from .retry import RetryPolicy
+from .scoring import as_output, run_metrics, sample_result, score_output
 from .status import METRICS_FAILED, final_status
 from .task import Task
 
@@ -131,6 +136,23 @@ def validate_args(model: type[BaseModel], values: dict[str, Any], what: str) -> 
         raise UsageError(f"invalid {what}: " + "; ".join(problems) + f". Accepted keys: {fields}.") from None
 
 
+def check_grader(
+    task_cls: type[Task[Any]], grader: str | None, grader_args: dict[str, Any], manager: PluginManager | None = None
+) -> dict[str, Any]:
+    """Validate a grader and its ``-A`` options for a task: a grader the task's outputs cannot be
+    graded by is refused here, before anything runs, never silently ignored."""
+    if not grader:
+        if grader_args:
+            raise UsageError(
+                f"-A grader options given but task {task_cls.name!r} uses no grader; pick one with --grader"
+            )
+        return {}
+    grader_cls = (manager or get_manager()).catalog.grader(grader)
+    task_cls.check_grader(grader_cls)
+    checked = validate_args(grader_cls.Args, grader_args, f"-A options for grader {grader!r}")
+    return checked.model_dump(mode="json")
+
+
 def build_spec(
     task: str,
     model: str,
@@ -157,13 +179,7 @@ def build_spec(
     if grader_model:
         grader_model_args, _ = split_secrets(grader_model, grader_model_args or {}, manager)
     grader = grader or task_cls.default_grader
-    checked_grader_args: dict[str, Any] = {}
-    if grader:
-        grader_cls = catalog.grader(grader)
-        checked = validate_args(grader_cls.Args, grader_args or {}, f"-A options for grader {grader!r}")
-        checked_grader_args = checked.model_dump(mode="json")
-    elif grader_args:
-        raise UsageError(f"-A grader options given but task {task!r} uses no grader; pick one with --grader")
+    checked_grader_args = check_grader(task_cls, grader, grader_args or {}, manager)
     if limit is not None and limit < 1:
         raise UsageError(f"--limit must be at least 1, got {limit}")
     if epochs < 1:
@@ -210,7 +226,7 @@ class Runner:
         self._done: dict[tuple[str, int], SampleResult] = {}
         self._journal: Journal | None = None
 
-    def _task(self) -> Task:
+    def _task(self) -> Task[Any]:
         task_cls = self.manager.catalog.task(self.spec.task)
         if task_cls.version != self.spec.task_version:
             raise UsageError(
@@ -220,14 +236,14 @@ class Runner:
         args = validate_args(task_cls.Args, self.spec.task_args, f"-T options for task {self.spec.task!r}")
         return task_cls(args)
 
-    def _grader(self) -> Grader | None:
+    def _grader(self) -> Grader[Any] | None:
         if not self.spec.grader:
             return None
         grader_cls = self.manager.catalog.grader(self.spec.grader)
         args = validate_args(grader_cls.Args, self.spec.grader_args, f"-A options for grader {self.spec.grader!r}")
         return grader_cls(args)
 
-    def provenance(self, task: Task) -> Provenance:
+    def provenance(self, task: Task[Any]) -> Provenance:
         versions = self.manager.plugin_versions()
         versions.update({f"task:{k}": str(v) for k, v in task.provenance().items()})
         return Provenance(
@@ -290,8 +306,8 @@ class Runner:
         run_id: str,
         run_dir: Path,
         resuming: bool,
-        task: Task,
-        grader: Grader | None,
+        task: Task[Any],
+        grader: Grader[Any] | None,
         samples: list[Sample],
         subject: Model,
         grader_model: Model | None,
@@ -384,8 +400,8 @@ class Runner:
     async def _run_jobs(
         self,
         jobs: list[tuple[Sample, int]],
-        task: Task,
-        grader: Grader | None,
+        task: Task[Any],
+        grader: Grader[Any] | None,
         subject: Model,
         grader_model: Model | None,
         services: RunServices,
@@ -417,10 +433,10 @@ class Runner:
 
     async def _solve_one(
         self,
-        task: Task,
+        task: Task[Any],
         sample: Sample,
         epoch: int,
-        grader: Grader | None,
+        grader: Grader[Any] | None,
         subject: Model,
         grader_model: Model | None,
         services: RunServices,
@@ -432,10 +448,10 @@ class Runner:
 
     async def _solve_attempt(
         self,
-        task: Task,
+        task: Task[Any],
         sample: Sample,
         epoch: int,
-        grader: Grader | None,
+        grader: Grader[Any] | None,
         subject: Model,
         grader_model: Model | None,
         services: RunServices,
@@ -455,41 +471,78 @@ class Runner:
         )
         token = current_context.set(ctx)
         started = utcnow()
-        error = error_type = None
-        score = SampleScore()
+        solved: SampleOutput | str | SampleScore | None = None
         try:
-            score = await task.solve(sample, ctx)
+            solved = await task.solve(sample, ctx)
         except (asyncio.CancelledError, KeyboardInterrupt):
             raise
         except Exception as exc:  # one failing sample never stops the run
-            error_type = type(exc).__name__
-            error = f"{error_type}: {exc}"
+            return self._sample_result(sample, epoch, started, calls=ctx.calls, error=exc, phase="solve")
         finally:
             current_context.reset(token)
+        if isinstance(solved, SampleScore):  # a task that still scores in solve: nothing to re-score later
+            return self._sample_result(
+                sample, epoch, started, calls=ctx.calls, answer=solved.answer, scores=solved.scores,
+                metadata=solved.metadata,
+            )  # fmt: skip
+        try:
+            # scored exactly as stored: a re-scoring of the journal then reads the very same values
+            output = SampleOutput.model_validate_json(as_output(solved).model_dump_json())
+        except (TypeError, ValueError) as exc:
+            return self._sample_result(sample, epoch, started, calls=ctx.calls, error=exc, phase="solve")
+        scored = await score_output(
+            task,
+            sample,
+            output,
+            epoch,
+            run_seed=self.spec.seed,
+            services=services,
+            grader=grader,
+            grader_model=grader_model,
+        )
+        return sample_result(
+            self.run_id, sample, epoch, output, scored, calls=[*ctx.calls, *scored.calls], started=started
+        )
+
+    def _sample_result(
+        self,
+        sample: Sample,
+        epoch: int,
+        started: datetime,
+        *,
+        calls: list[ModelCall],
+        error: Exception | None = None,
+        phase: ErrorPhase | None = None,
+        answer: str | None = None,
+        scores: dict[str, float] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> SampleResult:
+        error_type = type(error).__name__ if error is not None else None
         return SampleResult(
             run_id=self.run_id,
             sample_id=sample.id,
             epoch=epoch,
             input=sample.input,
             target=sample.target,
-            answer=score.answer,
-            scores=score.scores,
-            error=error,
+            answer=answer,
+            scores=scores or {},
+            error=f"{error_type}: {error}" if error is not None else None,
             error_type=error_type,
-            calls=ctx.calls,
-            metadata=score.metadata,
+            error_phase=phase,
+            calls=calls,
+            metadata=metadata or {},
             started_at=started,
             finished_at=utcnow(),
         )
 
     def _finish(
-        self, result: RunResult, task: Task, journal: Journal, stopped: bool, stop_reason: str | None
+        self, result: RunResult, task: Task[Any], journal: Journal, stopped: bool, stop_reason: str | None
     ) -> RunResult:
         results = list(self._done.values())
         errors = Counter(r.error_type or "Error" for r in results if r.error is not None)
         metrics_ok = True
         try:
-            metrics = task.metrics(results)
+            metrics = run_metrics(task, results, self.spec.grader)
         except Exception as exc:
             metrics, metrics_ok = [], False
             errors[f"{METRICS_FAILED}: {type(exc).__name__}: {exc}"] += 1
@@ -549,4 +602,5 @@ def run_coroutine(coro: Any) -> Any:
 
 def run_sync(spec: RunSpec, options: RunOptions | None = None, manager: PluginManager | None = None) -> RunResult:
     """Run a spec to the end from synchronous code (tests, notebooks, the CLI)."""
-    return run_coroutine(Runner(spec, options, manager).run())
+    result: RunResult = run_coroutine(Runner(spec, options, manager).run())
+    return result

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from .errors import UsageError
 from .metric_pairs import MetricPair
 from .metrics import mean_metrics
-from .records import GenerateConfig, Metric, Sample, SampleResult, SampleScore, TaskInfo
+from .records import GenerateConfig, Metric, Sample, SampleOutput, SampleResult, SampleScore, TaskInfo
 
 if TYPE_CHECKING:
-    from .context import SolveContext
+    from .context import ScoreContext, SolveContext
+    from .grader import Grader
 
 
 class NoArgs(BaseModel):
@@ -21,13 +23,22 @@ class NoArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class Task:
-    """A benchmark: a dataset of samples, a ``solve`` coroutine per sample, and metrics.
+ArgsT = TypeVar("ArgsT", bound=BaseModel)
 
-    Subclasses set the class variables and implement ``dataset`` and ``solve``. ``solve`` may
-    talk to ``ctx.model`` (and ``ctx.grader_model`` or any other model) as often as it needs.
-    Bump ``version`` whenever prompts, data or scoring change: results of different versions are
-    kept apart in the registry.
+
+class Task(Generic[ArgsT]):
+    """A benchmark: a dataset of samples, ``solve`` (the model's output for one sample), ``score``
+    (scores from that stored output) and ``metrics`` (aggregates over samples).
+
+    The simplest task sets ``name``, ``version`` and ``default_grader``, lists its samples in
+    ``dataset`` and returns the model's answer (a string) from ``solve``; the default ``score``
+    grades that answer against ``sample.target``. Tasks whose scoring is more than one grade (a
+    rubric voted over rounds, errors over a trajectory) override ``score``. ``score`` may call the
+    judge (``ctx.grader_model``) but never the subject model, so a stored run can be re-scored
+    (``emergebench score``) without running the model again.
+
+    Subclass as ``Task[MyArgs]`` with ``Args = MyArgs`` so ``self.args`` is typed. Bump ``version``
+    whenever prompts, data or scoring change: results of different versions are kept apart.
     """
 
     name: ClassVar[str]
@@ -36,6 +47,9 @@ class Task:
     Args: ClassVar[type[BaseModel]] = NoArgs
     main_metric: ClassVar[str | None] = None
     default_grader: ClassVar[str | None] = None
+    # Whether ``answer`` vs ``grading_target(sample)`` is something any grader can judge. When it is
+    # not (the answer is a summary of a trajectory), a user's --grader is refused, never ignored.
+    answer_gradable: ClassVar[bool] = True
     # Defaults for the subject model's calls: a call's own config overrides them, -G overrides both.
     generate_config: ClassVar[GenerateConfig] = GenerateConfig()
     demo_args: ClassVar[dict[str, Any] | None] = None
@@ -48,8 +62,10 @@ class Task:
     group_by: ClassVar[tuple[str, ...]] = ()
     plugin: ClassVar[str | None] = None  # set by the plugin manager at registration
 
-    def __init__(self, args: BaseModel | None = None) -> None:
-        self.args = args if args is not None else self.Args()
+    args: ArgsT
+
+    def __init__(self, args: ArgsT | None = None) -> None:
+        self.args = args if args is not None else self.Args()  # type: ignore[assignment]
 
     @classmethod
     def info(cls) -> TaskInfo:
@@ -69,8 +85,40 @@ class Task:
         """Choose the samples ``--limit`` keeps; the default is the first ``limit``."""
         return samples if limit is None else samples[:limit]
 
-    async def solve(self, sample: Sample, ctx: SolveContext) -> SampleScore:
+    async def solve(self, sample: Sample, ctx: SolveContext) -> SampleOutput | str | SampleScore:
+        """The model's output for one sample: its answer as a string, or a SampleOutput with the data
+        ``score`` needs. (Returning a SampleScore still works but scores in place: no re-scoring.)"""
         raise NotImplementedError
+
+    async def score(self, sample: Sample, output: SampleOutput, ctx: ScoreContext) -> SampleScore:
+        """Scores from a stored output. The default grades ``output.answer`` with the run's grader and
+        records the value under ``main_metric`` (or ``score``)."""
+        if ctx.grader is None:
+            raise UsageError(f"task {self.name!r} has no grader: set default_grader or override score()")
+        grade = await ctx.grader.grade(output.answer or "", self.grading_target(sample), ctx)
+        return SampleScore(
+            scores={self.main_metric or "score": grade.value},
+            metadata={"grader": ctx.grader.name, "grade": grade.model_dump(exclude_defaults=True)},
+        )
+
+    @classmethod
+    def scores_in_score(cls) -> bool:
+        """Whether the task's own ``score`` uses the run's grader (the default ``score`` does, and so
+        does any task with a ``default_grader``); otherwise the core applies a user's grader itself."""
+        return cls.default_grader is not None or cls.score is Task.score
+
+    def grading_target(self, sample: Sample) -> Any:
+        """What a grader compares the answer with; MARS turns its 0/1 label into "no"/"yes"."""
+        return sample.target
+
+    @classmethod
+    def check_grader(cls, grader: type[Grader[Any]]) -> None:
+        """Refuse, with a clear UsageError, a grader this task's outputs cannot be graded by."""
+        if not cls.answer_gradable:
+            raise UsageError(
+                f"task {cls.name!r} does not produce an answer a grader can judge (its scores are computed "
+                f"from the whole output), so --grader {grader.name!r} cannot be applied; drop --grader and -A"
+            )
 
     def metrics(self, results: list[SampleResult]) -> list[Metric]:
         """Aggregate per-sample scores; the default is mean and standard error of each score."""

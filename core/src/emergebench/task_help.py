@@ -68,7 +68,7 @@ def argument_rows(args_model: type[BaseModel]) -> list[dict[str, str]]:
     ]
 
 
-def example_command(cls: type[Task]) -> str:
+def example_command(cls: type[Task[Any]]) -> str:
     parts = ["emergebench", "run", cls.name, "-m", EXAMPLE_MODEL]
     for key, value in (cls.demo_args or {}).items():
         parts += ["-T", f"{key}={json.dumps(value) if not isinstance(value, str) else value}"]
@@ -76,7 +76,7 @@ def example_command(cls: type[Task]) -> str:
     return " ".join(parts)
 
 
-def detail(cls: type[Task]) -> dict[str, Any]:
+def detail(cls: type[Task[Any]]) -> dict[str, Any]:
     """Everything a user needs to run one task, as data (``--json``) or for the text view."""
     return {
         "name": cls.name,

@@ -130,7 +130,9 @@ class TemporaryPlugins:
         self.manager = get_manager()
         self.manager.load()
 
-    def add(self, *items: type[Task] | type[Grader] | ModelProvider | ModuleType, plugin: str = "local") -> None:
+    def add(
+        self, *items: type[Task[Any]] | type[Grader[Any]] | ModelProvider | ModuleType, plugin: str = "local"
+    ) -> None:
         """Register tasks, graders, model providers or whole plugin modules under plugin ``plugin``."""
         modules = [i for i in items if isinstance(i, ModuleType)]
         for module in modules:
@@ -296,7 +298,7 @@ class CliHarness:
                 f"\n{result.exception!r}" if result.exception and not isinstance(result.exception, SystemExit) else ""
             )
             raise AssertionError(f"emergebench {' '.join(args)} exited {result.exit_code}:\n{result.output}{detail}")
-        return result.output
+        return str(result.output)
 
     def fails(self, *args: str, **kwargs: Any) -> str:
         """Assert the command fails with a message (no traceback) and return that message."""
@@ -305,7 +307,7 @@ class CliHarness:
             raise AssertionError(f"emergebench {' '.join(args)} succeeded but was expected to fail:\n{result.output}")
         if result.exception is not None and not isinstance(result.exception, SystemExit):
             raise AssertionError(f"emergebench {' '.join(args)} crashed with {result.exception!r}")
-        return result.output
+        return str(result.output)
 
 
 @pytest.fixture

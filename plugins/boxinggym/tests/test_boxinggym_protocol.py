@@ -175,7 +175,7 @@ def test_discovery_uses_the_grader_model_as_novice(emergebench_home: Path) -> No
     )
     roles = {c.role for c in rows[0].calls}
     assert roles == {"subject", "novice"}
-    assert rows[0].metadata["explanation"] == "The response does not depend on the input."
+    assert rows[0].output["explanation"] == "The response does not depend on the input."
 
 
 def test_moral_machines_phrasing_goes_through_the_model(emergebench_home: Path) -> None:
@@ -188,6 +188,6 @@ def test_moral_machines_phrasing_goes_through_the_model(emergebench_home: Path) 
         )
     )
     assert "environment" in {c.role for c in rows[0].calls}
-    obs = rows[0].metadata["experiments"][0]["observation"]
+    obs = rows[0].output["experiments"][0]["observation"]
     assert obs.startswith("The participant chose to save group")
     assert result.n_errors == 0

@@ -23,7 +23,7 @@ def test_tiny_simulation_on_the_embedded_model(emergebench_home: Path) -> None:
     result = run_sync(spec, options)
     assert result.status == "complete" and result.n_errors == 0, result.errors
     (sample,) = list(iter_journal(next((emergebench_home / "runs").glob("*/journal.jsonl"))))
-    encounters = sample.metadata["encounters"]
+    encounters = sample.output["encounters"]
     assert len(encounters) == 4  # 2 games x 2 rounds x 1 pair
     # two strategy calls, then one try per encounter (an unreadable reply counts as giving 0)
     assert len(sample.calls) == 2 + 4

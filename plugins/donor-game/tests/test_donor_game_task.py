@@ -42,13 +42,15 @@ def test_run_records_everything_the_plots_need(emergebench_home: Path) -> None:
 
     sample = samples[0]
     meta = json.loads(json.dumps(sample.metadata))  # survives the journal's JSON round trip
-    assert len(meta["encounters"]) == 48
-    first = meta["encounters"][0]
+    out = json.loads(json.dumps(sample.output))  # the stored simulation, apart from the scores
+    assert len(out["encounters"]) == 48
+    first = out["encounters"][0]
     assert {"generation", "game", "round", "donor", "recipient", "donor_before", "donor_after", "recipient_before",
             "recipient_after", "amount", "fraction", "punished", "justification"} <= set(first)  # fmt: skip
-    assert len(meta["strategies"]) == 8 and all(
-        s["strategy"].startswith("My strategy will be") for s in meta["strategies"]
+    assert len(out["strategies"]) == 8 and all(
+        s["strategy"].startswith("My strategy will be") for s in out["strategies"]
     )
+    assert [g["generation"] for g in out["generations"]] == [1, 2, 3]
     assert [g["generation"] for g in meta["generations"]] == [1, 2, 3]
     assert len(meta["agents"]) == 12
     assert sample.scores["final_resources"] == meta["generations"][-1]["average"]

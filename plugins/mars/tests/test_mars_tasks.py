@@ -52,9 +52,9 @@ def test_random_baseline_is_seeded(emergebench_home: Path) -> None:
     first = _run(emergebench_home, "mars/transition", "mars/random", seed=1)
     again = _run(emergebench_home / "again", "mars/transition", "mars/random", seed=1)
     other = _run(emergebench_home / "other", "mars/transition", "mars/random", seed=2)
-    answers = [r["answer"] for r in _journal(emergebench_home, first.run_id)]
-    assert answers == [r["answer"] for r in _journal(emergebench_home / "again", again.run_id)]
-    assert answers != [r["answer"] for r in _journal(emergebench_home / "other", other.run_id)]
+    answers = [r["metadata"]["predicted_label"] for r in _journal(emergebench_home, first.run_id)]
+    assert answers == [r["metadata"]["predicted_label"] for r in _journal(emergebench_home / "again", again.run_id)]
+    assert answers != [r["metadata"]["predicted_label"] for r in _journal(emergebench_home / "other", other.run_id)]
     assert set(answers) == {"yes", "no"}
 
 
@@ -71,11 +71,12 @@ def test_robust_extraction_reads_markdown_that_the_reference_cannot(emergebench_
         emergebench_home, "mars/transition", "scripted/function", fn, extraction="reference", on_unparsed="random"
     )
     rows = _journal(emergebench_home, guessed.run_id)
-    assert all(r["metadata"]["guessed"] for r in rows) and {r["answer"] for r in rows} == {"yes", "no"}
+    labels = [r["metadata"]["predicted_label"] for r in rows]
+    assert all(r["metadata"]["guessed"] for r in rows) and set(labels) == {"yes", "no"}
     again = _run(
         emergebench_home / "b", "mars/transition", "scripted/function", fn, extraction="reference", on_unparsed="random"
     )
-    assert [r["answer"] for r in rows] == [r["answer"] for r in _journal(emergebench_home / "b", again.run_id)]
+    assert labels == [r["metadata"]["predicted_label"] for r in _journal(emergebench_home / "b", again.run_id)]
 
 
 def test_prompts_and_decoding_follow_the_reference(emergebench_home: Path) -> None:
@@ -182,7 +183,7 @@ def test_constrained_output_and_logprobs_when_supported(emergebench_home: Path) 
     # AUC: 2 positives at .8 beat all 6 negatives (12 pairs); the other 4 positives tie them (.5 x 24)
     assert metrics[("roc_auc", None)] == pytest.approx((12 + 12) / 36)
     rows = _journal(emergebench_home, result.run_id)
-    assert {r["metadata"]["extraction"] for r in rows} == {"json"} and all(r["metadata"]["constrained"] for r in rows)
+    assert {r["metadata"]["extraction"] for r in rows} == {"json"} and all(r["output"]["constrained"] for r in rows)
     model.configs.clear()
     _run(emergebench_home / "off", "mars/transition", "mars-test/structured", constrained="off", logprobs="off")
     assert model.configs[0].response_format is None and model.configs[0].logprobs is None

@@ -50,6 +50,7 @@ JOURNAL_COLUMNS = {
     "error_type": "VARCHAR",
     "calls": CALL_TYPE,
     "metadata": "JSON",
+    "output": "JSON",
     "started_at": "TIMESTAMPTZ",
     "finished_at": "TIMESTAMPTZ",
 }
@@ -69,7 +70,7 @@ N_CALLS = "coalesce(len(calls), 0)::BIGINT AS n_calls"
 # depends on the journal's score names (see ``scores_source``).
 JOURNAL_SOURCES = {
     "samples": """(SELECT run_id, sample_id, epoch, input, target, answer, error, error_type, metadata,
-        n_calls, started_at, finished_at FROM _journal)""",
+        n_calls, started_at, finished_at, output AS stored_output FROM _journal)""",
     "model_calls": """(SELECT run_id, sample_id, epoch, call_index, c.model, coalesce(c.role, 'subject') AS role,
         c.messages, c.config, c.output, coalesce(c.usage.input_tokens, 0) AS input_tokens,
         coalesce(c.usage.output_tokens, 0) AS output_tokens, c.finish_reason, c.latency_s,
@@ -216,6 +217,7 @@ def runs_row(
         "contributor": prov.contributor if prov else None,
         "python": prov.python if prov else None,
         "platform": prov.platform if prov else None,
+        "source_run_id": spec.source_run,
     }
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import duckdb
 import pyarrow as pa
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 TS = pa.timestamp("us", tz="UTC")
 
@@ -51,6 +51,7 @@ SHARD_SCHEMAS: dict[str, pa.Schema] = {
             ("contributor", pa.string()),
             ("python", pa.string()),
             ("platform", pa.string()),
+            ("source_run_id", pa.string()),
         ]
     ),
     "models": pa.schema(
@@ -77,6 +78,7 @@ SHARD_SCHEMAS: dict[str, pa.Schema] = {
             ("n_calls", pa.int64()),
             ("started_at", TS),
             ("finished_at", TS),
+            ("stored_output", pa.string()),
         ]
     ),
     "scores": pa.schema(
@@ -125,6 +127,13 @@ SHARD_SCHEMAS: dict[str, pa.Schema] = {
     ),
 }
 
+# Columns added after the first shard format, by table: a shard written before them (by an older
+# emergebench) is read with these columns as nulls, so pooled results from older writers still import.
+ADDED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "runs": ("source_run_id",),  # v5: the run a re-scoring run scored (lineage)
+    "samples": ("stored_output",),  # v5: the sample's stored output (SampleResult.output), apart from its scores
+}
+
 # The key of each table: one row per key in the store and in a shard.
 KEYS: dict[str, tuple[str, ...]] = {
     "runs": ("run_id",),
@@ -154,6 +163,7 @@ _JSON_COLUMNS = {
     "input",
     "target",
     "metadata",
+    "stored_output",
     "messages",
     "config",
     "logprobs",
@@ -241,9 +251,23 @@ def _cost_columns(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {name} {kind}")
 
 
+def _v5_outputs_and_lineage(con: duckdb.DuckDBPyConnection) -> None:
+    """Records of schema 2 keep a sample's output apart from its scores, and a re-scoring run names
+    its source run; stores made before get the two columns (null for their old rows)."""
+    con.execute("ALTER TABLE runs ADD COLUMN IF NOT EXISTS source_run_id VARCHAR")
+    con.execute("ALTER TABLE samples ADD COLUMN IF NOT EXISTS stored_output JSON")
+
+
 # v2 added the views; v3 redefined ``leaderboard`` to show grouped-only metrics per group (with a
 # ``breakdown`` column) instead of dropping them. Both (re)create the current views. v4 added cost.
-MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [_v1, _views, _views, _cost_columns]
+# v5 added runs.source_run_id and samples.stored_output.
+MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [
+    _v1,
+    _views,
+    _views,
+    _cost_columns,
+    _v5_outputs_and_lineage,
+]
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
 

@@ -24,7 +24,7 @@ from emergebench.errors import UsageError
 from . import identifiers
 from .ingest import replace_run
 from .parquet_guard import Limits, ParquetLimitError, decode, open_checked
-from .schema import _JSON_COLUMNS, KEYS, SHARD_SCHEMAS, first_row
+from .schema import _JSON_COLUMNS, ADDED_COLUMNS, KEYS, SHARD_SCHEMAS, first_row
 from .store import Store
 
 SHARD_TABLES = tuple(SHARD_SCHEMAS)  # runs, models, samples, scores, model_calls, metrics
@@ -37,6 +37,7 @@ ID_COLUMNS: dict[str, dict[str, tuple[str, bool]]] = {
         "task": ("task", False),
         "model_id": ("model_id", False),
         "grader_model": ("model_id", True),
+        "source_run_id": ("run_id", True),
         "main_metric": ("score_name", True),
     },
     "models": {"model_id": ("model_id", False)},
@@ -213,6 +214,9 @@ def read_shard(path: Path, label: str | None = None, limits: Limits | None = Non
         actual = meta.schema.to_arrow_schema()
     except (pa.ArrowException, OSError) as exc:
         raise _fail(label, f"has an unreadable schema ({_short(exc)})") from None
+    added = [n for n in ADDED_COLUMNS.get(table, ()) if n not in actual.names]
+    if added:  # written before these columns existed: read what it has, the rest is null
+        expected = pa.schema([f for f in expected if f.name not in added])
     if actual.names != expected.names:
         missing = [n for n in expected.names if n not in actual.names]
         extra = [n for n in actual.names if n not in expected.names]
@@ -238,6 +242,8 @@ def read_shard(path: Path, label: str | None = None, limits: Limits | None = Non
         raise _fail(label, f"is corrupt ({_short(exc)})") from None
     if data.num_rows != meta.num_rows:
         raise _fail(label, f"holds {data.num_rows} rows but its footer says {meta.num_rows}")
+    if added:
+        data = upgrade_shard(table, data)
     _check_content(label, table, run_id, data)
     if table == "runs" and data["task"][0].as_py() != task:
         raise _fail(label, f"its file name says task {task!r} but its row says {data['task'][0].as_py()!r}")
@@ -265,6 +271,13 @@ def _check_identifiers(label: str, table: str, data: pa.Table) -> None:
                     f"column 'sample_id': {str(value)[:60]!r} is not a valid sample id "
                     f"(1-{TEXT_ID_MAX} printable characters)",
                 )
+
+
+def upgrade_shard(table: str, data: pa.Table) -> pa.Table:
+    """An older shard in today's column layout: columns added since are null."""
+    full = SHARD_SCHEMAS[table]
+    columns = [data[f.name] if f.name in data.column_names else pa.nulls(data.num_rows, type=f.type) for f in full]
+    return pa.Table.from_arrays(columns, schema=full)
 
 
 def _check_content(label: str, table: str, run_id: str, data: pa.Table) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..context import SolveContext
+from ..context import BaseContext
 from ..grader import Grade, Grader
 from ..hookspecs import hookimpl
 from ..records import Message
@@ -26,12 +26,12 @@ class ExactArgs(BaseModel):
     normalize: bool = True
 
 
-class ExactMatch(Grader):
+class ExactMatch(Grader[ExactArgs]):
     name = "exact"
     description = "1 if the answer equals the target (or any of a list of targets), else 0."
     Args = ExactArgs
 
-    async def grade(self, answer: str, target: Any, ctx: SolveContext) -> Grade:
+    async def grade(self, answer: str, target: Any, ctx: BaseContext) -> Grade:
         targets = target if isinstance(target, list) else [target]
         fix = normalize if self.args.normalize else str.strip
         hit = any(fix(answer) == fix(str(t)) for t in targets)
@@ -43,7 +43,7 @@ class ChoiceArgs(BaseModel):
     choices: list[str] = Field(default_factory=lambda: ["A", "B", "C", "D"])
 
 
-class ChoiceGrader(Grader):
+class ChoiceGrader(Grader[ChoiceArgs]):
     """Finds the first choice label the answer commits to ("B", "(B)", "Answer: B", "**yes**")."""
 
     name = "choice"
@@ -61,7 +61,7 @@ class ChoiceGrader(Grader):
         found = match.group(1).lower()
         return next(label for label in labels if label.lower() == found)
 
-    async def grade(self, answer: str, target: Any, ctx: SolveContext) -> Grade:
+    async def grade(self, answer: str, target: Any, ctx: BaseContext) -> Grade:
         extracted = self.extract(answer)
         if extracted is None:
             return Grade(value=0.0, parse_failed=True, explanation="no choice label found")
@@ -74,12 +74,12 @@ class RegexArgs(BaseModel):
     normalize: bool = True
 
 
-class RegexGrader(Grader):
+class RegexGrader(Grader[RegexArgs]):
     name = "regex"
     description = "Extracts the answer with a regular expression (-A pattern=...) and compares it to the target."
     Args = RegexArgs
 
-    async def grade(self, answer: str, target: Any, ctx: SolveContext) -> Grade:
+    async def grade(self, answer: str, target: Any, ctx: BaseContext) -> Grade:
         match = re.search(self.args.pattern, answer, re.DOTALL)
         if match is None:
             return Grade(value=0.0, parse_failed=True, explanation=f"no match for {self.args.pattern!r}")
@@ -109,7 +109,7 @@ class RubricArgs(BaseModel):
     partial_credit: float = 0.5
 
 
-class RubricGrader(Grader):
+class RubricGrader(Grader[RubricArgs]):
     """Model-graded rubric in the style of inspect_ai's model_graded_qa: C / P / I verdicts."""
 
     name = "rubric"
@@ -117,7 +117,7 @@ class RubricGrader(Grader):
     Args = RubricArgs
     needs_model = True
 
-    async def grade(self, answer: str, target: Any, ctx: SolveContext) -> Grade:
+    async def grade(self, answer: str, target: Any, ctx: BaseContext) -> Grade:
         question = ctx.sample.input if isinstance(ctx.sample.input, str) else str(ctx.sample.input)
         prompt = self.args.template.format(question=question, answer=answer, rubric=target)
         output = await ctx.grader_model_or_fail().generate([Message(role="user", content=prompt)])

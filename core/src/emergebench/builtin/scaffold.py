@@ -32,14 +32,15 @@ def find_clash(names: PluginNames) -> str | None:
     from ..plugins import get_manager
 
     catalog = get_manager().catalog
-    taken = {
-        "task": (catalog.tasks, "task"),
-        "model": (catalog.models, "model provider prefix"),
-        "grader": (catalog.graders, "grader"),
-    }[names.kind]
-    if names.name in taken[0]:
-        owner = getattr(taken[0][names.name], "plugin", None)
-        return f"{taken[1]} {names.name!r} is already registered by plugin {owner!r}"
+    tables: dict[str, tuple[dict[str, Any], str]] = {
+        "task": (dict(catalog.tasks), "task"),
+        "model": (dict(catalog.models), "model provider prefix"),
+        "grader": (dict(catalog.graders), "grader"),
+    }
+    table, what = tables[names.kind]
+    if names.name in table:
+        plugin = getattr(table[names.name], "plugin", None)
+        return f"{what} {names.name!r} is already registered by plugin {plugin!r}"
     return None
 
 

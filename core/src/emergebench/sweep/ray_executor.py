@@ -246,7 +246,8 @@ class RayExecutor:
         return {i: self._ray.get(a.loads.remote()) for i, a in self._actors.items()}
 
     def endpoint_peaks(self) -> dict[str, int]:
-        return self._ray.get(self.slots.peaks.remote())
+        peaks: dict[str, int] = self._ray.get(self.slots.peaks.remote())
+        return peaks
 
     def stop(self) -> None:
         for index in list(self._busy):

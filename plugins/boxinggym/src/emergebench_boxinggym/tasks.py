@@ -6,15 +6,28 @@ import hashlib
 from typing import Any, ClassVar, Literal
 
 import numpy as np
-from emergebench import GenerateConfig, Metric, MetricPair, Sample, SampleResult, SampleScore, SolveContext, Task
+from emergebench import (
+    GenerateConfig,
+    Metric,
+    MetricPair,
+    Sample,
+    SampleOutput,
+    SampleResult,
+    SampleScore,
+    ScoreContext,
+    SolveContext,
+    Task,
+)
 from emergebench.metrics import metric
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .envs import ENVIRONMENTS, Environment
+from .envs.base import Goal
 from .norms import NORMS_FILE, fixed_norm
 from .reference_texts import ReferenceTexts
 from .refsource import ReferenceSourceError
-from .trajectory import Config, Trajectory
+from .scoring import score_trajectory
+from .trajectory import Config, Trajectory, eval_rng
 
 VERSION = "1"
 DEFAULT_BUDGETS = (0, 1, 3, 5, 7, 10)
@@ -112,7 +125,7 @@ def _args_for(env_cls: type[Environment]) -> type[BoxingGymArgs]:
     return Args
 
 
-class BoxingGymTask(Task):
+class BoxingGymTask(Task[BoxingGymArgs]):
     """Base of the ten generated tasks; ``env_cls`` picks the world."""
 
     env_cls: ClassVar[type[Environment]]
@@ -120,6 +133,8 @@ class BoxingGymTask(Task):
     format_failure_metric = "unparsed_rate"
     # "solved": the final standardised error is at or below the normalising baseline's (z <= 0)
     metric_pairs = (MetricPair(headline="solved", continuous="z_final", lower_is_better=True, threshold=0.0),)
+    # scores come from a whole trajectory (errors at checkpoints, EIG regret): no generic grader applies
+    answer_gradable: ClassVar[bool] = False
 
     def dataset(self, seed: int) -> list[Sample]:
         a = self.args
@@ -146,10 +161,15 @@ class BoxingGymTask(Task):
             constrained=a.constrained,
         )
 
-    async def solve(self, sample: Sample, ctx: SolveContext) -> SampleScore:
+    def world(self, seed: int) -> tuple[Environment, Goal]:
+        """The sample's world and goal, rebuilt exactly from its seed (before any experiment)."""
         a = self.args
-        env = self.env_cls(np.random.default_rng(ctx.seed), a.mode, phrase=a.phrase, include_prior=a.prior)
-        goal = env.goals[a.goal](env)
+        env = self.env_cls(np.random.default_rng(seed), a.mode, phrase=a.phrase, include_prior=a.prior)
+        return env, env.goals[a.goal](env)
+
+    async def solve(self, sample: Sample, ctx: SolveContext) -> SampleOutput:
+        """Run the trajectory; the designs, observations, each design's EIG and the answers are the output."""
+        env, goal = self.world(ctx.seed)
         # the novice is the user's --grader-model when given, else the subject model in a fresh conversation
         novice = ctx.with_model(ctx.grader_model if ctx.grader_model is not None else ctx.model, "novice")
         traj = Trajectory(
@@ -162,12 +182,18 @@ class BoxingGymTask(Task):
             seed=ctx.seed,
         )
         ctx.state["boxinggym"] = traj  # the baseline models read the running world from here
-        if a.reference_repo is not None:
-            traj.texts = ReferenceTexts(a.reference_repo, env, goal)
+        if self.args.reference_repo is not None:
+            traj.texts = ReferenceTexts(self.args.reference_repo, env, goal)
         await traj.run()
-        scores = traj.scores()
-        final = scores.get("z_final")
-        return SampleScore(scores=scores, answer=None if final is None else f"z={final:.3f}", metadata=traj.metadata())
+        return SampleOutput(answer=traj.explanation, data=traj.output())
+
+    async def score(self, sample: Sample, output: SampleOutput, ctx: ScoreContext) -> SampleScore:
+        """Errors (raw and standardized) per checkpoint and EIG regret, from the stored trajectory."""
+        _, goal = self.world(ctx.seed)
+        # drawn from a fresh world, as the trajectory drew them before its first experiment
+        points = goal.eval_points(eval_rng(ctx.seed), self.args.num_evals)
+        scores, details = score_trajectory(goal, points, output.data, self.args.mode)
+        return SampleScore(scores=scores, metadata=details)
 
     def metrics(self, results: list[SampleResult]) -> list[Metric]:
         """Means over trajectories; per-budget scores are grouped as ``z``/``err`` with group budget=N."""

@@ -1,8 +1,10 @@
-"""One BoxingGym trajectory: a seeded world, a scientist running experiments, predictions at the
-checkpoints (OED) or an explanation read by a novice (discovery), and EIG regret of each design.
+"""One BoxingGym trajectory: a seeded world, a scientist running experiments, answers at the
+checkpoints (OED) or an explanation read by a novice (discovery), and the EIG of each design.
 
 The solve loop lives here so the Task stays a thin adapter and the loop can be driven from tests
-with any model handle.
+with any model handle. The trajectory records what happened (designs, observations, each design's
+EIG, the answers given); turning the answers into errors and the EIG into regret summaries is the
+scoring's job (``scoring.score_trajectory``), which reads only that record.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from .eig import EIGSettings, step_eig
 from .envs.base import DesignError, Environment, EvalPoint, Goal, Mode
 from .posterior import Posterior, posterior_samples
 from .reference_texts import ReferenceTexts
-from .scoring import regret_summary, score
 
 MAX_FORMAT_TRIES = 4  # model calls per experiment or answer until the tags are right
 MAX_ENV_TRIES = 3  # designs the environment may reject per experiment
@@ -42,10 +43,10 @@ class Config:
 
 @dataclass
 class Checkpoint:
+    """The answers given after ``budget`` experiments: each the <answer> text that parsed, or None."""
+
     budget: int
-    error: float
-    z: float
-    predictions: list[str]
+    answers: list[str | None]
     unparsed: int
 
 
@@ -61,6 +62,11 @@ class Experiment:
     regret: float | None = None
     # health of the posterior the EIGs were computed from: lowest stage ESS, distinct draws, stages, acceptance
     posterior: dict[str, float | None] | None = None
+
+
+def eval_rng(seed: int) -> np.random.Generator:
+    """The stream the held-out questions are drawn from, so scoring can rebuild them from the seed."""
+    return np.random.default_rng(np.random.SeedSequence(seed).spawn(3)[0])
 
 
 class Trajectory:
@@ -82,7 +88,7 @@ class Trajectory:
         self.scientist, self.novice, self.phraser = scientist, novice, phraser
         self.texts = texts  # the wording: this plugin's, or the reference's read from a local clone
         streams = np.random.SeedSequence(seed).spawn(3)
-        self.eval_rng = np.random.default_rng(streams[0])
+        self.eval_rng = np.random.default_rng(streams[0])  # the same stream as eval_rng(seed)
         self.eig_rng = np.random.default_rng(streams[1])
         self.baseline_rng = np.random.default_rng(streams[2])  # used by the baseline models only
         self.data: list[tuple[Any, Any]] = []
@@ -207,7 +213,8 @@ class Trajectory:
 
     async def _predict(
         self, handle: ModelHandle, system: list[Message], point: EvalPoint, text: str, salt: str, kind: PromptKind
-    ) -> Any | None:
+    ) -> str | None:
+        """The first <answer> content the goal can parse, after up to MAX_FORMAT_TRIES replies."""
         messages = [*system, Message(role="user", content=self._register(text, kind, point))]
         for fmt_try in range(MAX_FORMAT_TRIES):
             if self._constrained(handle):
@@ -216,10 +223,8 @@ class Trajectory:
             else:
                 reply = await self._ask(handle, messages, f"{salt}-{fmt_try}")
                 content = prompts.extract(prompts.ANSWER_RE, reply)
-            if content is not None:
-                parsed = self.goal.parse(content)
-                if parsed is not None:
-                    return parsed
+            if content is not None and self.goal.parse(content) is not None:
+                return content
             messages = [
                 *messages,
                 Message(role="assistant", content=reply),
@@ -240,20 +245,7 @@ class Trajectory:
         answers = []
         for i, (point, text) in enumerate(zip(self.eval_points, texts, strict=True)):
             answers.append(await self._predict(handle, system, point, text, f"{tag}-q{i}", kind))
-        prior = self.env.sample_prior(np.random.default_rng(0), 2000)
-        fallback_rng = np.random.default_rng(1)
-        predictions = [
-            a if a is not None else self.goal.baseline_prediction(p.query, prior, fallback_rng)
-            for a, p in zip(answers, self.eval_points, strict=True)
-        ]
-        scored = score(self.goal, predictions, [p.truth for p in self.eval_points], self.env.mode)
-        return Checkpoint(
-            budget=budget,
-            error=scored.error,
-            z=scored.z,
-            predictions=[self.goal.format_prediction(p) for p in predictions],
-            unparsed=sum(a is None for a in answers),
-        )
+        return Checkpoint(budget=budget, answers=answers, unparsed=sum(a is None for a in answers))
 
     async def checkpoint(self, budget: int) -> None:
         self.checkpoints.append(
@@ -279,29 +271,9 @@ class Trajectory:
         novice = self.novice or self.scientist
         self.comm = await self._answer_all(novice, system, max(cfg.budgets), "novice", "novice")
 
-    # -- results -----------------------------------------------------------------------------------
-    def scores(self) -> dict[str, float]:
-        out: dict[str, float] = {}
-        for cp in self.checkpoints:
-            out[f"z@{cp.budget}"] = cp.z
-            out[f"err@{cp.budget}"] = cp.error
-        final = self.comm if self.comm is not None else (self.checkpoints[-1] if self.checkpoints else None)
-        if self.comm is not None:
-            out["z_comm"], out["err_comm"] = self.comm.z, self.comm.error
-        if final is not None:
-            out["z_final"], out["err_final"] = final.z, final.error
-            answered = self.comm.unparsed if self.comm is not None else sum(c.unparsed for c in self.checkpoints)
-            asked = len(self.eval_points) * (1 if self.comm is not None else len(self.checkpoints))
-            out["unparsed_rate"] = answered / asked if asked else 0.0
-        regrets = [e.regret for e in self.experiments if e.success and e.regret is not None]
-        summary = regret_summary(self.env.key, regrets, self.env.mode)
-        if summary is not None:
-            out["eig_regret"] = summary
-            out["eig"] = float(np.mean([e.eig for e in self.experiments if e.success and e.eig is not None]))
-        out["success_rate"] = float(np.mean([e.success for e in self.experiments])) if self.experiments else 1.0
-        return out
-
-    def metadata(self) -> dict[str, Any]:
+    # -- the stored output ------------------------------------------------------------------------
+    def output(self) -> dict[str, Any]:
+        """Everything scoring needs (with the world rebuilt from the sample's seed), and what a reader wants."""
         return {
             "env": self.env.key,
             "goal": self.goal.name,

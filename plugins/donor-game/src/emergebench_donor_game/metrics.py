@@ -39,12 +39,20 @@ def donor_metrics(results: list[SampleResult]) -> list[Metric]:
                     curves[(key, int(row["generation"]))].append(float(row[key]))
     for (key, gen), values in sorted(curves.items(), key=lambda item: (PER_GENERATION.index(item[0][0]), item[0][1])):
         out.append(metric(CURVE_NAMES.get(key, key), values, group=f"generation={gen}"))
-    usage = {
-        "model_calls": [float(len(r.calls)) for r in ok],
-        "input_tokens": [float(sum(c.usage.input_tokens for c in r.calls)) for r in ok],
-        "output_tokens": [float(sum(c.usage.output_tokens for c in r.calls)) for r in ok],
-    }
-    for name, values in usage.items():
+    for name in ("model_calls", "input_tokens", "output_tokens"):
+        values = [float(_usage(r)[name]) for r in ok]
         if values:
             out.append(metric(name, values))
     return out
+
+
+def _usage(result: SampleResult) -> dict[str, int]:
+    """What the simulation cost, as stored with it (a schema-1 record: counted from its calls)."""
+    if result.output is not None and "usage" in result.output:
+        return result.output["usage"]
+    calls = result.calls
+    return {
+        "model_calls": len(calls),
+        "input_tokens": sum(c.usage.input_tokens for c in calls),
+        "output_tokens": sum(c.usage.output_tokens for c in calls),
+    }

@@ -1,7 +1,10 @@
-"""Turns one simulation into a SampleScore: headline scores plus every record the paper's plots need.
+"""One simulation as a stored output (every record of the run, exactly as played), and the scores
+computed from that output: headline scores plus the per-generation and per-agent rows the paper's
+plots need.
 
-The metadata is journaled and ingested into the registry, so per-generation curves, donation heat
-maps (per agent per generation) and strategy texts can be queried after the run.
+Scoring reads only the stored output, so ``emergebench score`` recomputes the scores (and any metric
+added later) over old runs without playing the game again. Both are journaled and ingested into the
+registry, so curves, donation heat maps and strategy texts can be queried after the run.
 """
 
 from __future__ import annotations
@@ -12,10 +15,11 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-from emergebench import SampleScore
+from emergebench import SampleOutput, SampleScore
 
 from .engine import Encounter
-from .simulation import GenerationRecord, SimulationResult
+from .settings import GameRules
+from .simulation import AgentRecord, GenerationRecord, SimulationResult
 
 
 def mean(values: Sequence[float]) -> float | None:
@@ -101,7 +105,41 @@ def generation_rows(result: SimulationResult) -> tuple[list[dict[str, Any]], lis
     return gens, agents
 
 
+def summary(result: SimulationResult) -> str:
+    last = result.generations[-1]
+    return (
+        f"average final resources {result.final_average:.6g} in generation {last.generation} "
+        f"(game 1 {last.avg_game1:.6g}, game 2 {last.avg_game2:.6g})"
+    )
+
+
+def simulation_output(result: SimulationResult) -> SampleOutput:
+    """What ``solve`` stores: the rules, every generation, agent (with its strategy) and encounter."""
+    return SampleOutput(
+        answer=summary(result),
+        data={
+            "rules": asdict(result.rules),
+            "selection": result.selection,
+            "generations": [asdict(g) for g in result.generations],
+            "strategies": [asdict(a) for a in result.agents],
+            "encounters": [e.as_dict() for e in result.encounters],
+        },
+    )
+
+
+def simulation_from_output(data: dict[str, Any]) -> SimulationResult:
+    """The SimulationResult a stored output was made from (the inverse of ``simulation_output``)."""
+    return SimulationResult(
+        rules=GameRules(**data["rules"]),
+        selection=data["selection"],
+        generations=[GenerationRecord(**g) for g in data["generations"]],
+        agents=[AgentRecord(**a) for a in data["strategies"]],
+        encounters=[Encounter(**e) for e in data["encounters"]],
+    )
+
+
 def sample_score(result: SimulationResult) -> SampleScore:
+    """Headline scores of one simulation, with the per-generation and per-agent rows as details."""
     gens, agents = generation_rows(result)
     fractions = [g["donation_fraction"] or 0.0 for g in gens]
     trend = slope([float(g["generation"]) for g in gens], fractions)
@@ -116,17 +154,4 @@ def sample_score(result: SimulationResult) -> SampleScore:
     }
     if trend is not None:
         scores["donation_fraction_slope"] = trend
-    last = result.generations[-1]
-    answer = (
-        f"average final resources {result.final_average:.6g} in generation {last.generation} "
-        f"(game 1 {last.avg_game1:.6g}, game 2 {last.avg_game2:.6g})"
-    )
-    metadata = {
-        "rules": asdict(result.rules),
-        "selection": result.selection,
-        "generations": gens,
-        "agents": agents,
-        "strategies": [asdict(a) for a in result.agents],
-        "encounters": [e.as_dict() for e in encounters],
-    }
-    return SampleScore(scores=scores, answer=answer, metadata=metadata)
+    return SampleScore(scores=scores, metadata={"generations": gens, "agents": agents})

@@ -5,17 +5,27 @@ from __future__ import annotations
 import hashlib
 from typing import Any, ClassVar
 
-from emergebench import Metric, MetricPair, Sample, SampleResult, SampleScore, SolveContext, Task
+from emergebench import (
+    Metric,
+    MetricPair,
+    Sample,
+    SampleOutput,
+    SampleResult,
+    SampleScore,
+    ScoreContext,
+    SolveContext,
+    Task,
+)
 
 from .engine import EncounterView
 from .metrics import donor_metrics
 from .model_agents import agents_for, prompt_set
-from .report import sample_score
+from .report import sample_score, simulation_from_output, simulation_output
 from .settings import DonorGameArgs, GameRules
 from .simulation import simulate
 
 
-class DonorGame(Task):
+class DonorGame(Task[DonorGameArgs]):
     name: ClassVar[str] = "donor-game"
     version: ClassVar[str] = "1.1"
     description: ClassVar[str] = (
@@ -38,14 +48,15 @@ class DonorGame(Task):
         "constrained": "auto",
     }
     demo_limit: ClassVar[int | None] = 1
-
-    args: DonorGameArgs
+    # the answer is a summary of a whole simulation: no generic grader can judge it
+    answer_gradable: ClassVar[bool] = False
 
     def dataset(self, seed: int) -> list[Sample]:
         settings = self.args.model_dump(mode="json", exclude={"runs"})
         return [Sample(id=f"run-{i}", input=settings) for i in range(1, self.args.runs + 1)]
 
-    async def solve(self, sample: Sample, ctx: SolveContext) -> SampleScore:
+    async def solve(self, sample: Sample, ctx: SolveContext) -> SampleOutput:
+        """Play one whole simulation; every record of it is the stored output."""
         rules = GameRules.from_args(self.args)
         agents = agents_for(ctx.model, self.args, ctx.seed)
         result = await simulate(
@@ -57,7 +68,18 @@ class DonorGame(Task):
             shuffle=self.args.shuffle,
             show_scores=self.args.show_scores,
         )
-        return sample_score(result)
+        output = simulation_output(result)
+        # what the simulation cost is part of its record: a re-scoring run makes none of these calls
+        output.data["usage"] = {
+            "model_calls": len(ctx.calls),
+            "input_tokens": sum(c.usage.input_tokens for c in ctx.calls),
+            "output_tokens": sum(c.usage.output_tokens for c in ctx.calls),
+        }
+        return output
+
+    async def score(self, sample: Sample, output: SampleOutput, ctx: ScoreContext) -> SampleScore:
+        """Resources, donation shares and per-generation rows, recomputed from the stored simulation."""
+        return sample_score(simulation_from_output(output.data))
 
     def metrics(self, results: list[SampleResult]) -> list[Metric]:
         return donor_metrics(results)

@@ -6,8 +6,18 @@ import random
 from collections import Counter
 from typing import Any, ClassVar, Literal
 
-from emergebench import GenerateConfig, Metric, MetricPair, Sample, SampleResult, SampleScore, Task, UsageError
-from emergebench.context import SolveContext
+from emergebench import (
+    GenerateConfig,
+    Metric,
+    MetricPair,
+    Sample,
+    SampleOutput,
+    SampleResult,
+    SampleScore,
+    Task,
+    UsageError,
+)
+from emergebench.context import ScoreContext, SolveContext
 from emergebench.structured import json_schema_format
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -66,7 +76,7 @@ class MarsArgs(BaseModel):
         return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
 
 
-class MarsTask(Task):
+class MarsTask(Task[MarsArgs]):
     """Shared machinery; subclasses pick the schema."""
 
     schema: ClassVar[TaskSchema]
@@ -78,9 +88,8 @@ class MarsTask(Task):
     demo_args: ClassVar[dict[str, Any] | None] = None  # only Transition demos: its prompts are the reference's
     demo_limit: ClassVar[int | None] = 4
 
-    def __init__(self, args: BaseModel | None = None) -> None:
+    def __init__(self, args: MarsArgs | None = None) -> None:
         super().__init__(args)
-        self.args: MarsArgs
         self._loaded: dict[str, LoadedSplit] = {}
         self._train: list[MarsRow] = []
 
@@ -181,7 +190,8 @@ class MarsTask(Task):
         )
         return config, constrained, want_logprobs
 
-    async def solve(self, sample: Sample, ctx: SolveContext) -> SampleScore:
+    async def solve(self, sample: Sample, ctx: SolveContext) -> SampleOutput:
+        """One call; the raw reply (and P(yes) when logprobs came back) is the stored output."""
         a = self.args
         item = self._item(sample.input)
         prompt = render(
@@ -193,31 +203,44 @@ class MarsTask(Task):
         )
         config, constrained, want_logprobs = self._config(ctx)
         output = await ctx.model.generate(prompt, config)
-        extraction = extract(output.text, a.extraction, echoes=echo_texts(item))
-        prediction = extraction.label
-        guessed = False
-        if prediction is None and a.on_unparsed == "random":
-            prediction = ctx.rng.choice([0, 1])
-            guessed = True
-        score = p_yes(output.logprobs) if output.logprobs else None
-        label = int(sample.target)
-        scores = {"correct": float(prediction == label), "extraction_failed": float(extraction.failed)}
-        if score is not None:  # the continuous counterparts of "correct" (docs/analysis.md)
-            scores["p_correct"] = score if label == 1 else 1.0 - score
-            scores["brier"] = (score - label) ** 2
-        return SampleScore(
-            scores=scores,
-            answer=LABEL_WORDS[prediction] if prediction is not None else None,
-            metadata={
-                "prediction": prediction,
-                "extraction": extraction.method,
-                "guessed": guessed,
-                "p_yes": score,
+        return SampleOutput(
+            answer=output.text,
+            data={
+                "p_yes": p_yes(output.logprobs) if output.logprobs else None,
                 "constrained": constrained,
                 "logprobs_requested": want_logprobs,
                 "groups": sample.metadata.get("groups", {}),
             },
         )
+
+    async def score(self, sample: Sample, output: SampleOutput, ctx: ScoreContext) -> SampleScore:
+        """The label read from the stored reply (``-T extraction``), compared with the human label."""
+        a = self.args
+        extraction = extract(output.answer or "", a.extraction, echoes=echo_texts(self._item(sample.input)))
+        prediction = extraction.label
+        guessed = False
+        if prediction is None and a.on_unparsed == "random":
+            prediction = ctx.rng.choice([0, 1])
+            guessed = True
+        label = int(sample.target)
+        scores = {"correct": float(prediction == label), "extraction_failed": float(extraction.failed)}
+        score = output.data.get("p_yes")
+        if score is not None:  # the continuous counterparts of "correct" (docs/analysis.md)
+            scores["p_correct"] = score if label == 1 else 1.0 - score
+            scores["brier"] = (score - label) ** 2
+        return SampleScore(
+            scores=scores,
+            metadata={
+                "prediction": prediction,
+                "predicted_label": LABEL_WORDS[prediction] if prediction is not None else None,
+                "extraction": extraction.method,
+                "guessed": guessed,
+            },
+        )
+
+    def grading_target(self, sample: Sample) -> str:
+        """A user's --grader compares the reply with the label word, "yes" or "no"."""
+        return LABEL_WORDS[int(sample.target)]
 
     # metrics --------------------------------------------------------------------------------
     def metrics(self, results: list[SampleResult]) -> list[Metric]:
@@ -240,7 +263,7 @@ def mars_metrics(results: list[SampleResult]) -> list[Metric]:
         proportion_metric("extraction_failure_rate", failed, n),
         proportion_metric("yes_rate", sum(answered), len(answered)),
     ]
-    scored = [(int(r.target), float(r.metadata["p_yes"])) for r in done if r.metadata.get("p_yes") is not None]
+    scored = [(int(r.target), float(p)) for r in done if (p := _output(r).get("p_yes")) is not None]
     if scored:
         ys, ss = [y for y, _ in scored], [s for _, s in scored]
         auc = roc_auc(ys, ss)
@@ -250,11 +273,16 @@ def mars_metrics(results: list[SampleResult]) -> list[Metric]:
         out.append(proportion_metric("accuracy", sum(hits), len(hits), group=f"label={LABEL_WORDS[label]}"))
     by_group: dict[str, list[bool]] = {}
     for r, y, p in zip(done, labels, preds, strict=True):
-        for column, value in (r.metadata.get("groups") or {}).items():
+        for column, value in (_output(r).get("groups") or {}).items():
             by_group.setdefault(f"{column}={value}", []).append(p == y)
     for group, hits in sorted(by_group.items()):
         out.append(proportion_metric("accuracy", sum(hits), len(hits), group=group))
     return out
+
+
+def _output(result: SampleResult) -> dict[str, Any]:
+    """The stored output; a schema-1 record kept P(yes) and the groups with its scoring details."""
+    return result.output if result.output is not None else result.metadata
 
 
 class EventTask(MarsTask):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from emergebench import GenerateConfig, Grade, Grader, Message, SolveContext, UsageError
+from emergebench import BaseContext, GenerateConfig, Grade, Grader, Message, UsageError
 
 from .constrained import grading_schema, parse_json_points
 from .data import Skill
@@ -57,10 +57,10 @@ class SkillMixGrader(Grader):
         fields = prompt_fields(list(request.skills), request.topic, style=self.style, student_answer=answer)
         return prompts.render(fields)[0]
 
-    async def grade(self, answer: str, target: Any, ctx: SolveContext) -> Grade:
+    async def grade(self, answer: str, target: Any, ctx: BaseContext) -> Grade:
         return await self.grade_round(answer, GradingRequest.from_target(target), ctx)
 
-    async def grade_round(self, answer: str, request: GradingRequest, ctx: SolveContext) -> Grade:
+    async def grade_round(self, answer: str, request: GradingRequest, ctx: BaseContext) -> Grade:
         judge = ctx.grader_model_or_fail()
         items = rubric_items(list(request.skills), request.topic, self.style)
         config = request.config

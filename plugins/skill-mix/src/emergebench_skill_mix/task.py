@@ -14,12 +14,15 @@ from emergebench import (
     MetricPair,
     ModelHandle,
     Sample,
+    SampleOutput,
     SampleResult,
     SampleScore,
+    ScoreContext,
     SolveContext,
     Task,
     UsageError,
 )
+from emergebench.grader import Grader
 from emergebench.metrics import metric
 
 from .args import SkillMixArgs
@@ -38,7 +41,7 @@ def _round_seed(base: int, *parts: object) -> int:
     return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
 
 
-class SkillMixTask(Task):
+class SkillMixTask(Task[SkillMixArgs]):
     name = "skill-mix"
     version = "1.0"
     description = (
@@ -64,7 +67,7 @@ class SkillMixTask(Task):
 
     def __init__(self, args: SkillMixArgs | None = None) -> None:
         super().__init__(args)
-        a: SkillMixArgs = self.args  # type: ignore[assignment]
+        a = self.args
         self.skill_list = load_skills(a.skills_file)
         self.topic_list = load_topics(a.topics_file)
         too_big = [k for k in a.k if k > len(self.skill_list.skills)]
@@ -86,7 +89,7 @@ class SkillMixTask(Task):
 
     @property
     def a(self) -> SkillMixArgs:
-        return self.args  # type: ignore[return-value]
+        return self.args
 
     def dataset(self, seed: int) -> list[Sample]:
         """All combinations for every k; ``-T seed`` (not the run's --seed) decides the draw, as in the reference."""
@@ -139,13 +142,22 @@ class SkillMixTask(Task):
             out["grading_prompts_sha256"] = self.custom_grading.sha256
         return out
 
-    def _grader(self, ctx: SolveContext) -> SkillMixGrader:
+    def _grader(self, ctx: ScoreContext) -> SkillMixGrader:
         if self.a.grader_prompt is not None:
             return GRADERS[self.a.grader_prompt]()
         if isinstance(ctx.grader, SkillMixGrader):
             return ctx.grader
         given = getattr(ctx.grader, "name", None)
         raise UsageError(f"skill-mix needs a Skill-Mix rubric grader ({GRADER_HINT}), not {given!r}; drop --grader")
+
+    @classmethod
+    def check_grader(cls, grader: type[Grader[Any]]) -> None:
+        """Only a Skill-Mix rubric grader can grade a Skill-Mix answer (it needs the skills and topic)."""
+        if not issubclass(grader, SkillMixGrader):
+            raise UsageError(
+                f"skill-mix is graded by a Skill-Mix rubric grader ({GRADER_HINT}), not {grader.name!r}: "
+                "its answers are judged per skill, topic and sense; drop --grader or pick one of those"
+            )
 
     def _student_config(self, seed: int, constrained: bool) -> GenerateConfig:
         return GenerateConfig(
@@ -160,10 +172,14 @@ class SkillMixTask(Task):
             self.a.constrained == "auto" and handle is not None and handle.supports_json_schema
         )
 
-    async def _generation(
-        self, g: int, skills: list[Skill], topic: str, ctx: SolveContext, grader: SkillMixGrader
-    ) -> dict[str, Any]:
-        """One student conversation (two turns), then its turn-2 answer graded ``grading_rounds`` times."""
+    def _skills(self, sample: Sample) -> list[Skill]:
+        try:
+            return [self.skill_list.get(name) for name in sample.input["skills"]]
+        except KeyError as exc:
+            raise UsageError(f"sample {sample.id} names skill {exc} which is not in {self.skill_list.source}") from None
+
+    async def _generation(self, g: int, skills: list[Skill], topic: str, ctx: SolveContext) -> dict[str, Any]:
+        """One student conversation (two turns); its turn-2 answer is what ``score`` grades."""
         a = self.a
         salt = f"generation-{g + 1}"
         config = self._student_config(_round_seed(ctx.seed, "generation", g), self._constrained(ctx.model))
@@ -173,12 +189,24 @@ class SkillMixTask(Task):
         first = await ctx.model.generate(messages, config, cache_salt=salt)
         messages += [Message(role="assistant", content=first.text), Message(role="user", content=turns[1])]
         second = await ctx.model.generate(messages, config, cache_salt=salt)
-        answer = student_answer(second.text)
+        return {
+            "round": g + 1,
+            "turn1_answer": student_answer(first.text),
+            "answer": student_answer(second.text),
+            "finish_reasons": [first.finish_reason, second.finish_reason],
+        }
+
+    async def _grading(
+        self, generation: dict[str, Any], skills: list[Skill], topic: str, ctx: ScoreContext, grader: SkillMixGrader
+    ) -> dict[str, Any]:
+        """One generation's stored answer graded ``grading_rounds`` times, penalised, voted, measured."""
+        a = self.a
+        g, answer = generation["round"] - 1, generation["answer"]
         requests = [
             GradingRequest(
                 skills=tuple(skills),
                 topic=topic,
-                salt=f"{salt}/grading-{j + 1}",
+                salt=f"generation-{g + 1}/grading-{j + 1}",
                 config=GenerateConfig(
                     temperature=a.grader_temperature,
                     max_tokens=a.grader_max_tokens,
@@ -196,10 +224,7 @@ class SkillMixTask(Task):
             rounds = [apply_name_penalty(p, named) for p in rounds]
         voted = vote(rounds, a.vote)
         return {
-            "round": g + 1,
-            "turn1_answer": student_answer(first.text),
-            "answer": answer,
-            "finish_reasons": [first.finish_reason, second.finish_reason],
+            **generation,
             "named_skills": [s.name for s, hit in zip(skills, named, strict=True) if hit],
             "gradings": [
                 {"parse_failed": g_.parse_failed, **{k: v for k, v in g_.details.items() if k != "finish_reason"}}
@@ -210,16 +235,22 @@ class SkillMixTask(Task):
             **generation_metrics(voted, len(skills)),
         }
 
-    async def solve(self, sample: Sample, ctx: SolveContext) -> SampleScore:
+    async def solve(self, sample: Sample, ctx: SolveContext) -> SampleOutput:
+        """The student's ``generation_rounds`` conversations; grading happens in ``score``."""
+        skills = self._skills(sample)
+        generations = await asyncio.gather(
+            *(self._generation(g, skills, sample.input["topic"], ctx) for g in range(self.a.generation_rounds))
+        )
+        return SampleOutput(answer=generations[0]["answer"], data={"generations": list(generations)})
+
+    async def score(self, sample: Sample, output: SampleOutput, ctx: ScoreContext) -> SampleScore:
+        """Each stored answer graded by the judge (``--grader-model``), then voted and combined."""
         a = self.a
         k, topic = sample.input["k"], sample.input["topic"]
-        try:
-            skills = [self.skill_list.get(name) for name in sample.input["skills"]]
-        except KeyError as exc:
-            raise UsageError(f"sample {sample.id} names skill {exc} which is not in {self.skill_list.source}") from None
+        skills = self._skills(sample)
         grader = self._grader(ctx)
         generations = await asyncio.gather(
-            *(self._generation(g, skills, topic, ctx, grader) for g in range(a.generation_rounds))
+            *(self._grading(gen, skills, topic, ctx, grader) for gen in output.data["generations"])
         )
         combined = across_generations(generations, a.across_generations)
         filtered = any(s.name in a.filter_skills for s in skills)
@@ -244,7 +275,7 @@ class SkillMixTask(Task):
         }
         # A filtered combination is generated and graded but left out of the scores, as the reference does.
         scores = {} if filtered else dict(combined)
-        return SampleScore(scores=scores, answer=generations[0]["answer"], metadata=metadata)
+        return SampleScore(scores=scores, metadata=metadata)
 
     def metrics(self, results: list[SampleResult]) -> list[Metric]:
         """Mean and standard error over the combinations of each k (group "k=K"); never pooled over k."""
