@@ -117,6 +117,10 @@ def test_rescoring_computes_a_metric_from_old_outputs(home: Path) -> None:
     assert failure == 0.5 and rescored.model_calls == 0
 
 
+def _run_dirs(home: Path) -> list[Path]:
+    return [d for d in (home / "runs").iterdir() if not d.name.startswith(".")]
+
+
 def _cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "EMERGEBENCH_HOME": str(home), "COLUMNS": "200"}
     return subprocess.run([EMERGEBENCH, *args], env=env, capture_output=True, text=True, timeout=240)
@@ -127,18 +131,21 @@ def test_score_command_records_lineage_in_registry_and_shards(tmp_path: Path) ->
     ran = _cli(home, "run", "mars/transition", "-m", "scripted/cycle", "-M", 'replies=["yes","no"]',
                "-T", "data=sample", "--limit", "4")  # fmt: skip
     assert ran.returncode == 0, ran.stderr
-    (source_dir,) = (home / "runs").iterdir()
-    scored = _cli(home, "score", source_dir.name, "--grader", "choice", "-A", 'choices=["yes","no"]')
+    (source_dir,) = _run_dirs(home)
+    # a model-graded grader: its judge calls are recorded with the re-scoring run (and pooled with it)
+    scored = _cli(home, "score", source_dir.name, "--grader", "rubric", "--grader-model", "scripted/constant",
+                  "-J", "reply=GRADE: C")  # fmt: skip
     assert scored.returncode == 0, scored.stderr
     assert f"re-scored from run {source_dir.name}" in scored.stdout
-    new = [d for d in (home / "runs").iterdir() if d != source_dir]
+    new = [d for d in _run_dirs(home) if d != source_dir]
     assert len(new) == 1
     result = read_result(new[0])
-    assert result is not None and result.spec.source_run == source_dir.name and result.spec.grader == "choice"
+    assert result is not None and result.spec.source_run == source_dir.name and result.spec.grader == "rubric"
     rows = [r for r in iter_journal(new[0] / "journal.jsonl")]
     # the user's grader is applied to every sample next to the task's own scores
-    assert all(set(r.scores) == {"correct", "extraction_failed", "choice"} for r in rows)
-    assert all(r.scores["choice"] == r.scores["correct"] for r in rows)
+    assert all(set(r.scores) == {"correct", "extraction_failed", "rubric"} for r in rows)
+    assert all(r.scores["rubric"] == 1.0 and [c.role for c in r.calls] == ["grader"] for r in rows)
+    assert result.model_calls == 4 and result.model.id == "scripted/cycle"
 
     sql = _cli(home, "sql", "SELECT run_id, source_run_id FROM runs ORDER BY source_run_id NULLS FIRST", "--format",
                "json")  # fmt: skip

@@ -101,4 +101,6 @@ def test_an_old_run_cannot_be_rescored_and_says_why(old_run: Path, emergebench_h
     rescorer = Rescorer(old_run, spec, RunOptions(runs_dir=runs, cache_path=runs / "c.sqlite", progress=False))
     with pytest.raises(UsageError, match="keeps no outputs apart from its scores"):
         run_coroutine(rescorer.run())
-    assert sorted(p.name for p in runs.iterdir() if p.is_dir()) == [RUN_ID]  # nothing new was written
+    assert sorted(p.name for p in runs.iterdir() if p.is_dir() and not p.name.startswith(".")) == [
+        RUN_ID
+    ]  # nothing new was written

@@ -5,10 +5,6 @@ from __future__ import annotations
 import click
 
 from .errors import UsageError
-from .journal import read_spec
-from .records import RunResult
-from .rescore import Rescorer, find_run, rescore_spec
-from .runner import RunOptions, run_coroutine, split_secrets
 
 
 @click.command("score")
@@ -45,8 +41,12 @@ def score_command(
         emergebench score RUN_ID --grader regex -A pattern='answer: (\\w+)'
         emergebench score RUN_ID --grader-model openai/gpt-4o
     """
-    # imported here: the CLI's --help and listings never load the runner (see cli.py)
+    # imported here: `emergebench --help` and the listings never load the records or the runner (cli.py)
     from .cli import parse_pairs, print_summary
+    from .journal import read_spec
+    from .records import RunResult
+    from .rescore import Rescorer, find_run, rescore_spec
+    from .runner import RunOptions, run_coroutine, split_secrets
 
     source_dir = find_run(run_id)
     source = read_spec(source_dir)

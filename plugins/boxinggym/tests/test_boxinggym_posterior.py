@@ -106,7 +106,7 @@ def test_each_experiment_records_its_posterior_health(emergebench_home: Any) -> 
             next(p for p in (emergebench_home / "runs").iterdir() if not p.name.startswith(".")) / "journal.jsonl"
         )
     )
-    records = [e["posterior"] for e in rows[0].metadata["experiments"]]
+    records = [e["posterior"] for e in rows[0].output["experiments"]]
     assert len(records) == 3
     assert records[0]["stages"] == 0 and records[0]["acceptance"] is None  # the first design sees the prior
     for later in records[1:]:
