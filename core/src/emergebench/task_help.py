@@ -22,13 +22,14 @@ def first_sentence(text: str) -> str:
 
 
 def list_rows(tasks: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rows of the list from the plugin index's task entries (version, main_metric, description)."""
+    """Rows of the list (``--json`` prints them whole) from the plugin index's task entries."""
     return [
         {
             "name": name,
             "version": task["version"],
+            "plugin": task["plugin"],
             "main_metric": task["main_metric"],
-            "description": first_sentence(task["description"]),
+            "description": " ".join(task["description"].split()),
         }
         for name, task in sorted(tasks.items())
     ]
@@ -98,7 +99,8 @@ def render_list(rows: list[dict[str, Any]], width: int) -> str:
     for r in rows:
         head = f"{r['name']:<{name_w}}  {(r['main_metric'] or '-'):<{metric_w}}  "
         room = max(width - len(head), 20)
-        text = r["description"] if len(r["description"]) <= room else r["description"][: room - 3] + "..."
+        summary = first_sentence(r["description"])
+        text = summary if len(summary) <= room else summary[: room - 3] + "..."
         lines.append(head + text)
     return "\n".join(lines)
 
