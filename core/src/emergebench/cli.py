@@ -103,11 +103,18 @@ class PluginGroup(click.Group):
         self._commands_from = manager
         owners: dict[str, dict[str, str]] = {}
         seen = set(before)
-        for plugin, _ in manager.call_guarded("register_commands", cli=self):
+
+        def added_by(plugin: str) -> None:
+            """Called right after ``plugin``'s register_commands ran: the new commands are its own."""
+            nonlocal seen
             for name in set(self.commands) - seen:
                 command = self.commands[name]
                 owners[name] = {"plugin": plugin, "help": command.help or "", "short_help": command.short_help or ""}
             seen = set(self.commands)
+
+        from .plugins import PerPlugin
+
+        manager.call_guarded("register_commands", cli=PerPlugin(lambda plugin: self, done=added_by))
         self._plugin_commands = tuple(set(self.commands) - before)
         manager.report_problems(_echo_err)
         if manager._scope is None:

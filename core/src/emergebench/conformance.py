@@ -424,7 +424,7 @@ class _Checker:
             if impl.plugin_name != self.report.plugin:
                 continue
             try:
-                impl.function(cli=group)
+                getattr(impl.function, "__wrapped__", impl.function)(cli=group)  # unguarded: errors are findings
             except Exception as exc:
                 self.report.error("commands", f"register_commands raised {type(exc).__name__}: {exc}")
                 return
@@ -657,7 +657,7 @@ class _Checker:
         assert self.manager is not None
         where = f"model {spec.id}"
         if _ProbeTask.name not in self.manager.catalog.tasks:
-            self.manager.register_module(_ProbePlugin, name="emergebench.conformance")
+            self.manager.register_module(_ProbePlugin, name="emergebench-conformance")
         prefix = spec.id.partition("/")[0]
         owner = self.manager.catalog.models.get(prefix)
         if owner is None or owner.plugin != self.report.plugin:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import sys
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Any
@@ -52,6 +53,18 @@ class PluginInfo:
 
 class PluginConflictError(UsageError):
     """Two plugins registered the same name."""
+
+
+@dataclass(frozen=True)
+class PerPlugin:
+    """A hook argument that differs per implementing plugin: ``bind(plugin)`` makes that plugin's copy
+    (the ``register`` callback records who registered each name and enforces its namespace)."""
+
+    make: Callable[[str], Any]
+    done: Callable[[str], None] | None = None  # called once that plugin's implementation has run
+
+    def bind(self, plugin: str) -> Any:
+        return self.make(plugin)
 
 
 @dataclass
@@ -139,7 +152,7 @@ class PluginManager:
         self._loaded = True
         for module_name in DEFAULT_PLUGINS:
             module = __import__(module_name, fromlist=["_"])
-            self.pm.register(module, name=module_name)
+            self._register_plugin(module, module_name)
             self.infos[module_name] = PluginInfo(module_name, "emergebench-core", _core_version(), True)
         allow = allowed_plugins()
         seen: set[str] = set()
@@ -152,7 +165,7 @@ class PluginManager:
             dist = ep.dist.name if ep.dist else None
             try:
                 module = ep.load()
-                self.pm.register(module, name=ep.name)
+                self._register_plugin(module, ep.name)
             except Exception as exc:  # a broken plugin must never take the CLI down
                 self.problems.append(PluginProblem(ep.name, dist, _describe(exc)))
                 continue
@@ -161,7 +174,7 @@ class PluginManager:
     def register_module(self, module: Any, name: str) -> None:
         """Register an in-process plugin (tests, notebooks); resets the catalog."""
         self.load()
-        self.pm.register(module, name=name)
+        self._register_plugin(module, name)
         self.infos[name] = PluginInfo(name)
         self._catalog = None
         self.in_process = True
@@ -171,14 +184,43 @@ class PluginManager:
         self.infos.pop(name, None)
         self._catalog = None
 
-    def call_guarded(self, hook_name: str, **kwargs: Any) -> Iterator[tuple[str, Any]]:
-        """Call each implementation of a hook on its own, reporting (not raising) its failure."""
+    def call_guarded(self, hook_name: str, **kwargs: Any) -> list[Any]:
+        """Call a hook through pluggy's own calling (so ``tryfirst``/``trylast`` order and wrappers work);
+        each implementation runs inside its plugin's guard, so a failing one is reported, never raised."""
         self.load()
-        for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
+        results: list[Any] = getattr(self.pm.hook, hook_name)(**kwargs)
+        return results
+
+    def _register_plugin(self, module: Any, name: str) -> None:
+        """Register with pluggy, then put each of the plugin's hook implementations inside a guard."""
+        self.pm.register(module, name=name)
+        for caller in self.pm.get_hookcallers(module) or []:
+            for impl in caller.get_hookimpls():
+                if impl.plugin is module and not (impl.hookwrapper or impl.wrapper):
+                    # pluggy marks HookImpl.function final for users; the guard wraps it in place on purpose
+                    setattr(impl, "function", self._guard(name, caller.name, impl.function, tuple(impl.argnames)))  # noqa: B010
+
+    def _guard(self, plugin: str, hook_name: str, function: Any, argnames: tuple[str, ...]) -> Any:
+        """``function`` as pluggy calls it (positional, in ``argnames`` order), with per-plugin arguments
+        bound (``PerPlugin``: the register callback knows who registers) and any exception reported."""
+
+        @functools.wraps(function)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            named = {**dict(zip(argnames, args, strict=False)), **kwargs}
+            bound = {k: v.bind(plugin) if isinstance(v, PerPlugin) else v for k, v in named.items()}
             try:
-                yield impl.plugin_name, impl.function(**kwargs)
+                return function(**bound)
+            except PluginConflictError as exc:
+                self._problem(plugin, str(exc))
             except Exception as exc:
-                self._problem(impl.plugin_name, f"hook {hook_name} raised {_describe(exc)}")
+                self._problem(plugin, f"hook {hook_name} raised {_describe(exc)}")
+            finally:
+                for value in named.values():
+                    if isinstance(value, PerPlugin) and value.done is not None:
+                        value.done(plugin)
+            return None
+
+        return guarded
 
     @property
     def catalog(self) -> Catalog:
@@ -191,7 +233,7 @@ class PluginManager:
         catalog = Catalog()
         owners: dict[tuple[str, str], str] = {}
 
-        def make_register(kind: str, table: dict[str, Any], plugin: str) -> Callable[[Any], None]:
+        def make_register(kind: str, table: dict[str, Any], plugin: str) -> Callable[..., None]:
             def register(item: Any, *_: Any, **__: Any) -> None:
                 name = _item_name(kind, item)
                 _validate_name(kind, name, plugin)
@@ -215,14 +257,8 @@ class PluginManager:
             ("model", "register_models", catalog.models),
             ("grader", "register_graders", catalog.graders),
         ):
-            for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
-                plugin = impl.plugin_name
-                try:
-                    impl.function(register=make_register(kind, table, plugin))
-                except PluginConflictError as exc:
-                    self._problem(plugin, str(exc))
-                except Exception as exc:
-                    self._problem(plugin, f"hook {hook_name} raised {_describe(exc)}")
+            register = PerPlugin(functools.partial(make_register, kind, table))
+            getattr(self.pm.hook, hook_name)(register=register)
         return catalog
 
     def _dist(self, plugin: str) -> str:
@@ -311,7 +347,7 @@ def _validate_name(kind: str, name: str, plugin: str) -> None:
             + ("" if kind == "model" else " and '/' between namespace parts")
         )
     namespace = name.split("/")[0]
-    if "/" in name and namespace != plugin and not plugin.startswith("emergebench"):
+    if "/" in name and namespace != plugin:  # first-party and built-in plugins included
         raise ValueError(
             f"{kind} name {name!r} is namespaced {namespace!r} but plugin {plugin!r} registered "
             f"it: a plugin may only use its own namespace ({plugin}/...)"

@@ -577,8 +577,7 @@ class Runner:
         return final
 
     def _notify(self, result: RunResult, run_dir: Path) -> None:
-        for _ in self.manager.call_guarded("on_run_finished", result=result, run_dir=run_dir):
-            pass
+        self.manager.call_guarded("on_run_finished", result=result, run_dir=run_dir)
 
 
 def _print_problem(message: str) -> None:

@@ -268,7 +268,7 @@ def sweep_command(
 def complete_in_plugins(manager: Any, spec_ids: list[str]) -> dict[str, str]:
     """Complete runs the plugins know of (the registry: pulled and imported runs too)."""
     found: dict[str, str] = {}
-    for _, answer in manager.call_guarded("find_complete_runs", spec_ids=spec_ids):
+    for answer in manager.call_guarded("find_complete_runs", spec_ids=spec_ids):
         found.update(answer or {})
     manager.report_problems(lambda text: click.echo(text, err=True))
     return found
