@@ -68,3 +68,6 @@ class ModelProvider:
     options_help: dict[str, str] = field(default_factory=dict)
     secret_options: tuple[str, ...] = ("api_key", "token", "password")
     plugin: str | None = None
+    # The recordable form of the -M options (e.g. a base_url without user:password or ?api-key=); an
+    # option it changes reaches the factory unchanged but is recorded, hashed and shown in this form only.
+    public_options: Callable[[dict[str, Any]], dict[str, Any]] | None = None

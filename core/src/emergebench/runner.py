@@ -83,6 +83,10 @@ def split_secrets(
     provider, _ = (manager or get_manager()).catalog.provider_for(model_id)
     public = {k: v for k, v in options.items() if k not in provider.secret_options}
     secret = {k: v for k, v in options.items() if k in provider.secret_options}
+    if provider.public_options is not None:
+        redacted = provider.public_options(dict(public))
+        secret.update({k: v for k, v in public.items() if redacted.get(k) != v})
+        public = redacted
     return public, secret
 
 
@@ -208,7 +212,8 @@ def resolve_model(manager: PluginManager, model_id: str, options: dict[str, Any]
     provider, name = manager.catalog.provider_for(model_id)
     try:
         model = provider.factory(name, dict(options))
-        model.info.args = {k: v for k, v in model.info.args.items() if k not in provider.secret_options}
+        args = {k: v for k, v in model.info.args.items() if k not in provider.secret_options}
+        model.info.args = provider.public_options(args) if provider.public_options else args
         return model
     except UsageError:
         raise

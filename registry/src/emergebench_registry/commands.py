@@ -14,6 +14,7 @@ from emergebench.cli_types import file_in_existing_folder
 from emergebench.errors import UsageError
 
 from . import ingest as ingest_mod
+from .model_sources import conflict_note
 from .query import QueryResult, leaderboard_notes, pivot_leaderboard, run_sql
 from .query import leaderboard as leaderboard_query
 from .render import FORMATS, render
@@ -59,12 +60,24 @@ def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
 @format_option
 @registry_option
 @scan_option
-@click.option("--write", is_flag=True, help="Open the registry for writing (default: read-only).")
+@click.option(
+    "--write", is_flag=True, help="Let the query change the registry (default: read-only). No other file is touched."
+)
+@click.option(
+    "--allow-files",
+    is_flag=True,
+    help="Let the query read and write your files (read_csv, COPY TO, ATTACH, EXPORT) and load installed "
+    "DuckDB extensions. Without it a query sees the registry only.",
+)
 @guarded
-def sql_command(query: str, fmt: str, registry_path: str | None, no_scan: bool, write: bool) -> None:
+def sql_command(query: str, fmt: str, registry_path: str | None, no_scan: bool, write: bool, allow_files: bool) -> None:
     """Run a SQL QUERY against the registry (tables: runs, samples, scores, model_calls, metrics, models;
-    views: latest_runs, sample_scores, leaderboard). See docs/cookbook.md for examples."""
-    result = run_sql(_store(registry_path, no_scan), query, write=write)
+    views: latest_runs, sample_scores, leaderboard). See docs/cookbook.md for examples.
+
+    The query runs in a DuckDB sandbox: it can read the registry and nothing else (no files, no
+    ATTACH/COPY TO/EXPORT, no INSTALL/LOAD, settings locked) unless --allow-files is given; --write
+    lets it change the registry file itself."""
+    result = run_sql(_store(registry_path, no_scan), query, write=write, allow_files=allow_files)
     if result.columns:
         click.echo(render(result.columns, result.rows, fmt))
 
@@ -127,6 +140,10 @@ def runs_command(
     if run_id is None:
         result = _runs_list(store, task, model, limit)
         click.echo(render(result.columns, result.rows, fmt))
+        with store.reader() as con:
+            note = conflict_note(con)
+        if note:
+            click.echo(note, err=True)
         return
     matches = run_sql(store, "SELECT run_id FROM runs WHERE starts_with(run_id, ?)", params=[run_id]).rows
     if not matches:
@@ -143,15 +160,32 @@ def runs_command(
         width = max(len(c) for c in detail.columns)
         for col, value in zip(detail.columns, detail.rows[0], strict=True):
             click.echo(f"{col.ljust(width)}  {'' if value is None else value}")
-    metrics = run_sql(
+    _echo_table(
         store,
+        "",
         "SELECT name, breakdown, value, stderr, n, ci_low, ci_high FROM metrics WHERE run_id = ? "
         "ORDER BY name, breakdown",
-        params=[full],
+        full,
+        fmt,
     )
-    if metrics.rows and fmt not in ("json", "csv"):
+    _echo_table(
+        store,
+        "The sources describe this run's model differently (the row marked shown wins):",
+        "SELECT source, provider, name, family, parameters, quantization, source = shown AS shown FROM "
+        "model_conflicts WHERE model_id = (SELECT model_id FROM runs WHERE run_id = ?) ORDER BY source",
+        full,
+        fmt,
+    )
+
+
+def _echo_table(store: Store, title: str, sql: str, run_id: str, fmt: str) -> None:
+    """A titled table under a run's details, if it has rows (table formats only)."""
+    result = run_sql(store, sql, params=[run_id])
+    if result.rows and fmt not in ("json", "csv"):
         click.echo("")
-        click.echo(render(metrics.columns, metrics.rows, fmt))
+        if title:
+            click.echo(title)
+        click.echo(render(result.columns, result.rows, fmt))
 
 
 def _runs_list(store: Store, task: str | None, model: str | None, limit: int) -> QueryResult:
@@ -171,18 +205,18 @@ def _runs_list(store: Store, task: str | None, model: str | None, limit: int) ->
 def ingest_command(run_dirs: tuple[Path, ...], registry_path: str | None) -> None:
     """Ingest run folders (default: every new or changed run under the emergebench home)."""
     store = Store(registry_path)
-    if run_dirs:
-        try:
-            reports = ingest_mod.ingest_paths(store, list(run_dirs))
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
-    else:
-        reports = ingest_mod.ingest_changed(store)
+    reports = ingest_mod.ingest_paths(store, list(run_dirs)) if run_dirs else ingest_mod.ingest_changed(store)
+    skipped = [r for r in reports if r.status.startswith("skipped")]
     for report in reports:
+        if report in skipped:
+            click.echo(f"{report.run_id}: {report.status}", err=True)
+            continue
         click.echo(f"{report.run_id}: {report.status}, {report.samples} sample(s)")
         if report.warning:
             click.echo(f"Warning: {report.warning}", err=True)
-    click.echo(f"Ingested {len(reports)} run(s) into {store.path}")
+    click.echo(f"Ingested {len(reports) - len(skipped)} run(s) into {store.path}; {len(skipped)} skipped")
+    if skipped:
+        raise click.exceptions.Exit(1)
 
 
 @click.command("export")

@@ -27,7 +27,7 @@ from emergebench.records import ModelInfo, RunResult, RunSpec
 from emergebench.runner import run_is_alive
 
 from .schema import RUN_TABLES, SHARD_SCHEMAS, first_row
-from .store import Store
+from .store import RegistryDamaged, Store
 
 # The journal fields the tables need, with explicit types (no auto-detection); ``schema_version`` is not
 # read. ``calls`` is typed all the way down so the one parse of a line yields the model-call rows too;
@@ -261,8 +261,23 @@ def metric_rows(run_id: str, result: RunResult | None) -> list[dict[str, Any]]:
     return list(seen.values())
 
 
+INT64_RANGE = (-(2**63), 2**63 - 1)
+
+
 def to_arrow(table: str, rows: list[dict[str, Any]]) -> pa.Table:
-    return pa.Table.from_pylist(rows, schema=SHARD_SCHEMAS[table])
+    """Rows as an Arrow table of the shard schema; a value the column cannot hold is named in a ValueError."""
+    schema = SHARD_SCHEMAS[table]
+    try:
+        return pa.Table.from_pylist(rows, schema=schema)
+    except (OverflowError, pa.ArrowException) as exc:
+        for row in rows:
+            for fld in schema:
+                value = row.get(fld.name)
+                if fld.type == pa.int64() and isinstance(value, int) and not INT64_RANGE[0] <= value <= INT64_RANGE[1]:
+                    raise ValueError(
+                        f"{fld.name} = {value} is outside the 64-bit integer range the registry stores"
+                    ) from None
+        raise ValueError(f"its {table} row cannot be stored: {exc}") from None
 
 
 def _read_json_sql(max_object_bytes: int | None) -> str:
@@ -365,9 +380,13 @@ def replace_run(
     models: pa.Table | None,
     source: str,
     store_only: dict[str, list[str]] | None = None,
+    models_source: str | None = None,
 ) -> None:
     """Delete ``run_id``'s rows and insert the new ones from ``sources`` (table -> relation name).
     ``store_only`` names the relations' columns beyond the shard schema (e.g. a journal's costs).
+
+    ``source`` labels the run (``runs.source``); its models are recorded under ``models_source``
+    (default: the same), e.g. ``hub:<repo>@<revision>`` for a pull.
 
     The caller owns the transaction, so a failure leaves the store exactly as it was.
     """
@@ -381,12 +400,14 @@ def replace_run(
             con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {relation}")
     if models is not None and models.num_rows:
         con.register("_models_in", models)
-        # Known facts (family, size) are never erased by a source that lacks them.
+        # Each source keeps its own row (see the ``models`` view); within one source, known facts
+        # (family, size) are never erased by a later run that lacks them.
         con.execute(
-            """INSERT INTO models SELECT * FROM _models_in ON CONFLICT (model_id) DO UPDATE SET
+            """INSERT INTO model_sources SELECT *, ? FROM _models_in ON CONFLICT (model_id, source) DO UPDATE SET
                  provider = coalesce(excluded.provider, provider), name = coalesce(excluded.name, name),
                  family = coalesce(excluded.family, family), parameters = coalesce(excluded.parameters, parameters),
-                 quantization = coalesce(excluded.quantization, quantization)"""
+                 quantization = coalesce(excluded.quantization, quantization)""",
+            [models_source or source],
         )
         con.unregister("_models_in")
 
@@ -403,6 +424,8 @@ def ingest_run_dir(con: duckdb.DuckDBPyConnection, run_dir: Path, result: RunRes
     """Ingest one run folder with a writer connection (one transaction)."""
     spec = read_spec(run_dir)
     result = result or read_result(run_dir)
+    if result is None and (run_dir / RESULT_FILE).exists():
+        raise ValueError(f"{run_dir / RESULT_FILE} is not a valid run result (damaged or edited by hand)")
     if spec is None and result is not None:
         spec = result.spec
     if spec is None:
@@ -484,18 +507,31 @@ def _writer_died(run_dir: Path) -> bool:
 def ingest_changed(store: Store, runs_dir: Path | None = None) -> list[IngestReport]:
     """Ingest every new or changed run folder; a broken folder is skipped, never fatal."""
     changed = changed_run_dirs(store, runs_dir)
-    reports: list[IngestReport] = []
     if not changed:
-        return reports
-    with store.writer() as con:
-        for run_dir in changed:
-            try:
-                reports.append(ingest_run_dir(con, run_dir))
-            except (ValueError, duckdb.Error, OSError) as exc:
-                reports.append(IngestReport(run_dir.name, f"skipped: {exc}", 0))
-    return reports
+        return []
+    return ingest_paths(store, changed)
 
 
 def ingest_paths(store: Store, run_dirs: list[Path]) -> list[IngestReport]:
+    """Ingest each folder on its own: one that cannot be read or stored is reported as skipped.
+
+    Whatever a folder holds (an out-of-range seed, a damaged run.json, a journal DuckDB refuses), it
+    never stops the other folders or the command that asked; only a damaged store itself is fatal.
+    """
+    reports: list[IngestReport] = []
     with store.writer() as con:
-        return [ingest_run_dir(con, d) for d in run_dirs]
+        for run_dir in run_dirs:
+            try:
+                reports.append(ingest_run_dir(con, run_dir))
+            except RegistryDamaged:
+                raise
+            except Exception as exc:  # noqa: BLE001 - hostile folder contents: report, skip, go on
+                reports.append(IngestReport(run_dir.name, f"skipped: {skip_reason(run_dir, exc)}", 0))
+    return reports
+
+
+def skip_reason(run_dir: Path, exc: BaseException) -> str:
+    """One line naming the folder, the problem and the next step."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    where = "" if str(run_dir) in text else f"{run_dir}: "
+    return f"{where}{text} (the folder stays on disk; fix or move it, then `emergebench ingest` it)"

@@ -8,7 +8,18 @@ from typing import Any
 import duckdb
 from emergebench.errors import UsageError
 
-from .store import Store
+from .store import CONFIG, Store
+
+# DuckDB's own switches for user SQL: no file, network or extension access outside the registry file,
+# and the settings locked so a query cannot switch them back on (no SQL parsing involved).
+SANDBOX: dict[str, Any] = {
+    **CONFIG,
+    "enable_external_access": "false",
+    "allow_community_extensions": "false",
+    "lock_configuration": "true",
+}
+# --allow-files: a normal DuckDB session over the user's files, with the settings still locked.
+FILES_ALLOWED: dict[str, Any] = {**CONFIG, "lock_configuration": "true"}
 
 
 @dataclass
@@ -17,12 +28,18 @@ class QueryResult:
     rows: list[tuple[Any, ...]]
 
 
-def run_sql(store: Store, sql: str, write: bool = False, params: list[Any] | None = None) -> QueryResult:
-    """Run one SQL text; DuckDB's own message (with its LINE/caret position) becomes a UsageError."""
+def run_sql(
+    store: Store, sql: str, write: bool = False, params: list[Any] | None = None, allow_files: bool = False
+) -> QueryResult:
+    """Run one SQL text; DuckDB's own message (with its LINE/caret position) becomes a UsageError.
+
+    The connection can read (and with ``write``, change) the registry file only: no other file, no
+    ATTACH, COPY TO, EXPORT, INSTALL/LOAD, unless ``allow_files`` lifts the file sandbox.
+    """
     if not sql.strip():
         raise UsageError('empty SQL query: pass a statement, e.g. emergebench sql "SELECT * FROM runs"')
     opener = store.writer if write else store.reader
-    with opener() as con:
+    with opener(FILES_ALLOWED if allow_files else SANDBOX) as con:
         try:
             cursor = con.execute(sql, params or [])
             if cursor.description is None:
@@ -34,6 +51,11 @@ def run_sql(store: Store, sql: str, write: bool = False, params: list[Any] | Non
             hint = ""
             if not write and ("read-only" in message.lower() or "read only" in message.lower()):
                 hint = "\nThe registry is opened read-only for queries; pass --write to modify it."
+            elif isinstance(exc, duckdb.PermissionException) and not allow_files:
+                hint = (
+                    "\nQueries may only read the registry: pass --allow-files to let this query read or "
+                    "write your own files, attach databases or load installed extensions."
+                )
             raise UsageError(f"SQL error: {message}{hint}") from None
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import duckdb
 import pyarrow as pa
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 TS = pa.timestamp("us", tz="UTC")
 
@@ -170,12 +170,18 @@ _JSON_COLUMNS = {
 }
 
 
-def table_ddl(table: str) -> str:
+def column_defs(table: str) -> list[str]:
+    """``name TYPE [NOT NULL]`` for each shard column of ``table``."""
     cols = []
     for fld in SHARD_SCHEMAS[table]:
         kind = "JSON" if fld.name in _JSON_COLUMNS else _DUCK_TYPES[fld.type]
         null = " NOT NULL" if fld.name in KEYS[table] else ""
         cols.append(f"{fld.name} {kind}{null}")
+    return cols
+
+
+def table_ddl(table: str) -> str:
+    cols = column_defs(table)
     if table == "runs":
         cols += ["source VARCHAR NOT NULL DEFAULT 'local'", "ingested_at TIMESTAMPTZ NOT NULL DEFAULT now()"]
     if table in ("runs", "models"):
@@ -261,12 +267,73 @@ def _v5_outputs_and_lineage(con: duckdb.DuckDBPyConnection) -> None:
 # v2 added the views; v3 redefined ``leaderboard`` to show grouped-only metrics per group (with a
 # ``breakdown`` column) instead of dropping them. Both (re)create the current views. v4 added cost.
 # v5 added runs.source_run_id and samples.stored_output.
+LOCAL_SOURCE = "local"
+
+# Model metadata is kept per source; ``models`` shows one row per model id, the local row where there
+# is one (a pulled shard never changes what local runs say), else the first other source by name.
+MODEL_VIEWS = {
+    "models": """
+        SELECT model_id, provider, name, family, parameters, quantization FROM (
+          SELECT *, row_number() OVER (
+            PARTITION BY model_id ORDER BY (source = 'local') DESC, source) AS rk
+          FROM model_sources) WHERE rk = 1""",
+    # Model ids whose sources disagree, one row per source, with the source ``models`` shows.
+    "model_conflicts": """
+        SELECT s.model_id, s.source, s.provider, s.name, s.family, s.parameters, s.quantization,
+               first(s.source ORDER BY (s.source = 'local') DESC, s.source) OVER (PARTITION BY s.model_id) AS shown
+        FROM model_sources s
+        WHERE s.model_id IN (
+          SELECT model_id FROM model_sources GROUP BY model_id
+          HAVING count(DISTINCT row(provider, name, family, parameters, quantization)) > 1)""",
+}
+
+
+def _model_sources(con: duckdb.DuckDBPyConnection) -> None:
+    """v6: ``models`` becomes a view over ``model_sources`` (one row per model id and source).
+
+    An existing row is attributed to ``local`` when a local run uses the model, else to the source
+    of the first run that does; a row no run uses (added by a pulled shard) is dropped.
+    """
+    cols = ", ".join(f.name for f in SHARD_SCHEMAS["models"])
+    defs = ", ".join(column_defs("models"))
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS model_sources ({defs}, source VARCHAR NOT NULL, PRIMARY KEY (model_id, source))"
+    )
+    is_table = first_row(
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = 'models' "
+            "AND table_type = 'BASE TABLE'"
+        )
+    )
+    if is_table and is_table[0]:
+        _move_models(con, cols)
+    for name, sql in MODEL_VIEWS.items():
+        con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
+    _views(con)
+
+
+def _move_models(con: duckdb.DuckDBPyConnection, cols: str) -> None:
+    con.execute(
+        f"""INSERT INTO model_sources ({cols}, source)
+            SELECT {", ".join("m." + c for c in cols.split(", "))}, u.source FROM models m JOIN (
+              SELECT model, CASE WHEN bool_or(source = 'local') THEN 'local' ELSE min(source) END AS source
+              FROM (SELECT model_id AS model, source FROM runs
+                    UNION ALL SELECT grader_model, source FROM runs WHERE grader_model IS NOT NULL)
+              GROUP BY model) u ON u.model = m.model_id"""
+    )
+    con.execute("DROP TABLE models")
+
+
+# v2 added the views; v3 redefined ``leaderboard`` to show grouped-only metrics per group (with a
+# ``breakdown`` column) instead of dropping them. Both (re)create the current views. v4 added cost,
+# v5 stored outputs and run lineage; v6 keeps model metadata per source (``model_sources``) behind a ``models`` view.
 MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [
     _v1,
     _views,
     _views,
     _cost_columns,
     _v5_outputs_and_lineage,
+    _model_sources,
 ]
 assert len(MIGRATIONS) == SCHEMA_VERSION
 

@@ -23,8 +23,9 @@ from emergebench.errors import UsageError
 
 from . import identifiers
 from .ingest import replace_run
+from .model_sources import unused_models
 from .parquet_guard import Limits, ParquetLimitError, decode, open_checked
-from .schema import _JSON_COLUMNS, ADDED_COLUMNS, KEYS, SHARD_SCHEMAS, first_row
+from .schema import _JSON_COLUMNS, ADDED_COLUMNS, KEYS, LOCAL_SOURCE, SHARD_SCHEMAS, first_row
 from .store import Store
 
 SHARD_TABLES = tuple(SHARD_SCHEMAS)  # runs, models, samples, scores, model_calls, metrics
@@ -387,6 +388,12 @@ def bundle(shards: list[Shard]) -> tuple[list[RunBundle], dict[str, str]]:
                 f"rejected shard {tables['models'].label}: it lacks the run's model {run_model!r}"
             )
             continue
+        if extra := unused_models(tables["runs"].data, models):
+            problems[tables["models"].label] = (
+                f"rejected shard {tables['models'].label}: it describes model(s) {extra[:3]} that run "
+                f"{run_id!r} does not use"
+            )
+            continue
         bundles.append(RunBundle(run_id, tables))
     return bundles, problems
 
@@ -395,7 +402,7 @@ def _conflict(con: duckdb.DuckDBPyConnection, run: RunBundle) -> str | None | bo
     """None: new run; True: identical to the stored one; a string: why it conflicts."""
     stored = first_row(
         con.execute(
-            "SELECT status, spec_id, n_samples, finished_at, task, task_version FROM runs WHERE run_id = ?",
+            "SELECT status, spec_id, n_samples, finished_at, task, task_version, source FROM runs WHERE run_id = ?",
             [run.run_id],
         )
     )
@@ -403,16 +410,20 @@ def _conflict(con: duckdb.DuckDBPyConnection, run: RunBundle) -> str | None | bo
         return None
     row = run.runs_row
     incoming = (row["status"], row["spec_id"], row["n_samples"], row["finished_at"], row["task"], row["task_version"])
-    if stored[1] != incoming[1] or stored[4:] != incoming[4:]:
+    if stored[1] != incoming[1] or stored[4:6] != incoming[4:]:
         return f"run {run.run_id!r} already exists in the store with a different spec ({stored[1]} vs {incoming[1]})"
     if tuple(stored[:4]) == incoming[:4]:
         return True
     if stored[0] == "complete":
         return f"run {run.run_id!r} is complete in the store and the shard's copy differs (status {incoming[0]})"
+    if stored[6] == LOCAL_SOURCE:
+        return f"run {run.run_id!r} is a local run here (status {stored[0]}); a copy from elsewhere never replaces it"
     return False  # the stored copy is unfinished: the incoming one replaces it
 
 
-def apply_bundles(con: duckdb.DuckDBPyConnection, runs: list[RunBundle], source: str) -> ImportReport:
+def apply_bundles(
+    con: duckdb.DuckDBPyConnection, runs: list[RunBundle], source: str, models_source: str | None = None
+) -> ImportReport:
     """Insert validated runs in one transaction (the caller holds the writer)."""
     report = ImportReport()
     todo: list[RunBundle] = []
@@ -435,7 +446,7 @@ def apply_bundles(con: duckdb.DuckDBPyConnection, runs: list[RunBundle], source:
                     continue
                 names[table] = f"_in_{table}"
                 con.register(names[table], shard.data)
-            replace_run(con, run.run_id, names, run.shards["models"].data, source)
+            replace_run(con, run.run_id, names, run.shards["models"].data, source, models_source=models_source)
             for name in names.values():
                 con.unregister(name)
             report.imported.append(run.run_id)
@@ -472,6 +483,10 @@ def import_paths(store: Store, inputs: list[Path], source: str = "import") -> Im
         )
     with store.writer() as con:
         report = apply_bundles(con, runs, source)
+    if not report.rejected:
+        from .kept import keep  # kept.py builds on this module
+
+        keep(store.path, [r for r in runs if r.run_id in set(report.imported)], source)
     if report.rejected:
         raise ShardError(
             "import rejected, the registry was not changed:\n"

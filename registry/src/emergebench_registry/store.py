@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import duckdb
 from emergebench import paths
@@ -41,26 +42,67 @@ def resolve_path(option: str | os.PathLike[str] | None = None) -> Path:
     return path
 
 
+# What DuckDB says when the file itself is broken (truncated, overwritten, a torn write on disk).
+DAMAGE_MARKERS = (
+    "not a valid duckdb database file",
+    "could not read enough bytes",
+    "checksum",
+    "corrupt",
+    "serialization error",
+    "failed to read",
+    "invalid database",
+    "internal error",
+)
+
+
+class RegistryDamaged(UsageError):
+    """The store file cannot be read: say so, keep the runs (they are on disk), point to the rebuild."""
+
+
+def is_damage(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return isinstance(exc, duckdb.Error) and not _is_lock_conflict(exc) and any(m in text for m in DAMAGE_MARKERS)
+
+
+def damaged(path: Path, exc: BaseException) -> RegistryDamaged:
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return RegistryDamaged(
+        f"the registry {path} is damaged and cannot be read (DuckDB: {detail}). Your runs are safe in their "
+        "folders: run `emergebench registry rebuild` to recreate it from them and from the pulled shards "
+        "kept on disk (the damaged file is kept aside)"
+    )
+
+
 def _is_lock_conflict(exc: BaseException) -> bool:
     text = str(exc)
     return "lock" in text.lower() and ("Conflicting" in text or "Could not set lock" in text)
 
 
-def _connect_retrying(path: Path, read_only: bool, deadline: float) -> duckdb.DuckDBPyConnection:
+def _connect_retrying(
+    path: Path, read_only: bool, deadline: float, config: dict[str, Any] | None = None
+) -> duckdb.DuckDBPyConnection:
     delay = 0.01
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only, config=CONFIG)
-        except duckdb.IOException as exc:
-            if not _is_lock_conflict(exc) or time.monotonic() > deadline:
-                if _is_lock_conflict(exc):
-                    raise UsageError(
-                        f"the registry {path} stayed locked by another process for {LOCK_TIMEOUT_S:.0f} s; "
-                        "wait for it to finish or raise EMERGEBENCH_REGISTRY_LOCK_TIMEOUT"
-                    ) from None
-                raise
+            return duckdb.connect(str(path), read_only=read_only, config=config or CONFIG)
+        except duckdb.Error as exc:
+            if not _is_lock_conflict(exc):
+                raise unusable(path, exc) from None
+            if time.monotonic() > deadline:
+                raise UsageError(
+                    f"the registry {path} stayed locked by another process for {LOCK_TIMEOUT_S:.0f} s; "
+                    "wait for it to finish or raise EMERGEBENCH_REGISTRY_LOCK_TIMEOUT"
+                ) from None
             time.sleep(delay * (0.5 + random.random()))
             delay = min(delay * 2, 0.5)
+
+
+def unusable(path: Path, exc: BaseException) -> UsageError:
+    """A one-line error for a store DuckDB cannot open: damaged (rebuild it) or otherwise (say why)."""
+    if is_damage(exc):
+        return damaged(path, exc)
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return UsageError(f"cannot open the registry {path} (DuckDB: {detail}); check the path and its permissions")
 
 
 class Store:
@@ -72,8 +114,12 @@ class Store:
         self._checked = False  # schema known to be current (checked once per Store object)
 
     @contextmanager
-    def writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """An exclusive, migrated connection held under the inter-process lock."""
+    def writer(self, config: dict[str, Any] | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+        """An exclusive, migrated connection held under the inter-process lock.
+
+        ``config`` (DuckDB settings, e.g. a sandbox for user SQL) applies to the connection handed out;
+        the store is migrated first on a connection of its own, since a sandbox may lock settings.
+        """
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.lock.acquire(timeout=LOCK_TIMEOUT_S)
@@ -85,30 +131,47 @@ class Store:
         try:
             con = _connect_retrying(self.path, False, time.monotonic() + LOCK_TIMEOUT_S)
             try:
-                migrate(con)
+                with self._damage_is_explained():
+                    migrate(con)
                 self._checked = True
-                yield con
+                if config is not None:
+                    con.close()
+                    con = _connect_retrying(self.path, False, time.monotonic() + LOCK_TIMEOUT_S, config)
+                with self._damage_is_explained():
+                    yield con
             finally:
                 con.close()
         finally:
             self.lock.release()
 
     @contextmanager
-    def reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def reader(self, config: dict[str, Any] | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-only connection; creates (and migrates) the store first if it is missing or old."""
         if not self._checked and (not self.path.exists() or self._needs_migration()):
             with self.writer():
                 pass
         self._checked = True
-        con = _connect_retrying(self.path, True, time.monotonic() + LOCK_TIMEOUT_S)
+        con = _connect_retrying(self.path, True, time.monotonic() + LOCK_TIMEOUT_S, config)
         try:
-            yield con
+            with self._damage_is_explained():
+                yield con
         finally:
             con.close()
+
+    @contextmanager
+    def _damage_is_explained(self) -> Iterator[None]:
+        """A damaged block met mid-query becomes the same one-line RegistryDamaged as at open time."""
+        try:
+            yield
+        except duckdb.Error as exc:
+            if is_damage(exc):
+                raise damaged(self.path, exc) from None
+            raise
 
     def _needs_migration(self) -> bool:
         con = _connect_retrying(self.path, True, time.monotonic() + LOCK_TIMEOUT_S)
         try:
-            return current_version(con) < SCHEMA_VERSION
+            with self._damage_is_explained():
+                return current_version(con) < SCHEMA_VERSION
         finally:
             con.close()

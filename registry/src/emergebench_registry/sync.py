@@ -29,6 +29,9 @@ from tenacity.wait import wait_random_exponential
 
 from .card import card_blob_id, dataset_card
 from .identifiers import contained
+from .kept import keep
+from .leaks import shard_leak
+from .model_sources import hub_source
 from .schema import first_row
 from .shards import (
     SHARD_TABLES,
@@ -201,10 +204,14 @@ def _push_once(
         return
     ops = []
     for rel in files:
-        data = (out / rel).read_bytes()
-        if token and token.encode() in data:
-            raise UsageError(f"refusing to push {rel}: it contains your Hub token; remove it from the run's arguments")
-        ops.append(CommitOperationAdd(rel, data))
+        leak = shard_leak(out / rel, token)
+        if leak:
+            run_id = parse_shard_path(rel)[2]  # type: ignore[index]
+            raise UsageError(
+                f"refusing to push {rel}: {leak}. Remove it from run {run_id}'s spec.json and run.json "
+                "(or leave the run out with --run), then push again"
+            )
+        ops.append(CommitOperationAdd(rel, (out / rel).read_bytes()))
     ops.append(CommitOperationAdd("README.md", card.encode()))
     runs = sorted({parse_shard_path(f)[2] for f in files})  # type: ignore[index]
     message = f"Add {len(runs)} emergebench run(s)" if runs else "Update dataset card"
@@ -351,7 +358,7 @@ def _pull_once(
             for run_id, files in sorted(by_run.items()):
                 if run_id in failed_runs:
                     continue
-                if _pull_run(con, repo, files, report):
+                if _pull_run(con, repo, rev, store.path, files, report):
                     for path, _local in files:
                         con.execute(
                             "INSERT OR REPLACE INTO sync_files VALUES (?, ?, ?, ?, 'ingested', NULL, now())",
@@ -364,8 +371,13 @@ def _pull_once(
     return report
 
 
-def _pull_run(con: Any, repo: str, files: list[tuple[str, Path]], report: PullReport) -> bool:
-    """Validate and apply one run's downloaded shards; False (with the reasons reported) if refused."""
+def _pull_run(
+    con: Any, repo: str, rev: str, store_path: Path, files: list[tuple[str, Path]], report: PullReport
+) -> bool:
+    """Validate and apply one run's downloaded shards; False (with the reasons reported) if refused.
+
+    A stored run's shards are kept beside the store (``kept.py``), so ``registry rebuild`` can restore it.
+    """
     shards = []
     for path, local in files:
         try:
@@ -379,7 +391,8 @@ def _pull_run(con: Any, repo: str, files: list[tuple[str, Path]], report: PullRe
         report.rejected[label.split(":", 1)[-1]] = problem
     if problems or not runs:
         return False
-    single = apply_bundles(con, runs, f"hub:{repo}")
+    single = apply_bundles(con, runs, f"hub:{repo}", hub_source(repo, rev))
+    keep(store_path, [r for r in runs if r.run_id in set(single.imported)], f"hub:{repo}", hub_source(repo, rev))
     report.imported += single.imported
     report.unchanged += single.unchanged
     for label, problem in single.rejected.items():

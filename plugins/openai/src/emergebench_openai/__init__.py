@@ -7,7 +7,7 @@ from typing import Any
 from emergebench import ModelProvider, hookimpl
 
 from .model import OpenAIModel, make_openai_model
-from .options import OPTIONS_HELP
+from .options import OPTIONS_HELP, public_options
 
 __all__ = ["OpenAIModel", "make_openai_model"]
 
@@ -22,5 +22,6 @@ def register_models(register: Any) -> None:
             known=["gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini"],
             open_names=True,
             options_help=OPTIONS_HELP,
+            public_options=public_options,
         )
     )

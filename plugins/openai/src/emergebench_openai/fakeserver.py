@@ -128,6 +128,7 @@ class FakeOpenAIServer:
         self.in_flight = 0  # requests received and not yet answered (each waits out its delay)
         self.max_in_flight = 0
         self.last_headers: dict[str, str] = {}  # of the latest chat request, names lower-cased
+        self.last_target = ""  # path and query string of the latest request
         self._connections: set[_Connection] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -191,6 +192,7 @@ class FakeOpenAIServer:
     ) -> tuple[int, dict[str, str], Any, float]:
         """Status, extra headers, payload (JSON-able, raw bytes, or None to drop the connection)
         and delay for one request."""
+        self.last_target = path
         path = path.split("?", 1)[0]
         batch_reply = self.batch_store.route(method, path, headers, body)
         if batch_reply is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from emergebench import UsageError
@@ -61,6 +62,18 @@ def public_endpoint(base_url: str) -> str:
         host = f"[{host}]"
     netloc = f"{host}:{parts.port}" if parts.port else host
     return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
+
+
+def public_options(options: dict[str, Any]) -> dict[str, Any]:
+    """The -M options as they may be recorded: ``base_url`` in its ``public_endpoint`` form.
+
+    The full URL (user:password@host, ?api-key=...) still reaches the model; the spec, run.json, the
+    registry and every hash see only scheme, host, port and path.
+    """
+    url = options.get("base_url")
+    if isinstance(url, str) and url.strip():
+        options = {**options, "base_url": public_endpoint(url.strip())}
+    return options
 
 
 def resolve_api_key(options: OpenAIOptions, base_url: str) -> str:

@@ -83,7 +83,10 @@ class ChatTransport:
         import aiohttp  # noqa: F401 - imported with the model, so the first call's latency does not include it
 
         url, basic = split_credentials(base_url)
-        self._base_url = url.rstrip("/")
+        # A query string (?api-key=..., ?api-version=...) goes after each request's path, not before it.
+        parts = urlsplit(url)
+        self._query = f"?{parts.query}" if parts.query else ""
+        self._base_url = urlunsplit((parts.scheme, parts.netloc, parts.path, "", "")).rstrip("/")
         self._headers = {
             "Authorization": basic or f"Bearer {api_key}",
             "Content-Type": "application/json",
@@ -147,7 +150,7 @@ class ChatTransport:
         if url is None:
             import yarl
 
-            url = self._urls[path] = yarl.URL(self._base_url + path)  # parsed once, not per call
+            url = self._urls[path] = yarl.URL(self._base_url + path + self._query)  # parsed once, not per call
         proxy, proxy_auth = self._proxy
         async with session.post(url, data=body, proxy=proxy, proxy_auth=proxy_auth) as response:
             data = await response.read()
