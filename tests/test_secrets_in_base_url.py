@@ -39,6 +39,10 @@ def server() -> Iterator[FakeOpenAIServer]:
         yield srv
 
 
+def run_dirs(home: Path) -> list[Path]:
+    return sorted(p.parent for p in (home / "runs").glob("*/spec.json"))
+
+
 def every_file_text(root: Path) -> str:
     return "\n".join(p.read_bytes().decode("utf-8", "replace") for p in root.rglob("*") if p.is_file())
 
@@ -52,7 +56,7 @@ def test_credentials_in_base_url_are_used_but_never_recorded(tmp_path: Path, ser
     # The endpoint got the credentials: basic auth from user:password.
     assert server.last_headers["authorization"] == "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
     assert server.last_target == f"/v1/chat/completions?api-key={QUERY_KEY}"
-    [run_dir] = (home / "runs").iterdir()
+    [run_dir] = run_dirs(home)
     spec = json.loads((run_dir / "spec.json").read_text())
     record = json.loads((run_dir / "run.json").read_text())
     public = f"http://127.0.0.1:{server.port}/v1"
@@ -68,7 +72,7 @@ def test_credentials_in_base_url_are_used_but_never_recorded(tmp_path: Path, ser
     # The same endpoint without credentials is the same spec: the secret never entered the hash.
     plain = emergebench(home, "run", "testtask/qa", "-m", "openai/fake", "-M", f"base_url={public}", "--limit", "2")
     assert plain.returncode == 0, plain.stderr
-    ids = {json.loads((d / "run.json").read_text())["spec_id"] for d in (home / "runs").iterdir()}
+    ids = {json.loads((d / "run.json").read_text())["spec_id"] for d in run_dirs(home)}
     assert ids == {row["spec_id"]}
 
 
@@ -79,7 +83,7 @@ def test_sync_push_refuses_a_shard_holding_a_credential_url(tmp_path: Path, serv
         home, "run", "testtask/qa", "-m", "openai/fake", "-M", f"base_url={server.base_url}", "--limit", "1"
     )
     assert done.returncode == 0, done.stderr
-    [run_dir] = (home / "runs").iterdir()
+    [run_dir] = run_dirs(home)
     leaked = f"http://{USER}:{PASSWORD}@127.0.0.1:{server.port}/v1"
     for name in ("spec.json", "run.json"):
         path = run_dir / name

@@ -64,6 +64,7 @@ def reg_hub(reg_home: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.Fix
     not speak Xet, so the client's Xet switch is turned off for this test.
     """
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_DISABLE_XET", True)
+    monkeypatch.setenv("HF_HUB_DISABLE_XET", "1")  # the same for CLI subprocesses
     with HubServer(upload_mode=request.param) as hub:
         monkeypatch.setenv("HF_TOKEN", hub.token)
         yield hub
