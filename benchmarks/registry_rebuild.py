@@ -66,6 +66,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=50)
     parser.add_argument("--kept", type=int, default=100)
     parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--ingest-reps", type=int, default=None, help="repetitions of the ingest (default: --reps)")
     args = parser.parse_args()
     has_rebuild = importlib.util.find_spec("emergebench_registry.rebuild") is not None
     with tempfile.TemporaryDirectory() as tmp:
@@ -75,7 +76,8 @@ def main() -> None:
             make_run(runs_dir / f"bench-run-{i:05d}", args.samples)
         print(f"{args.runs} run folders of {args.samples} samples made in {time.perf_counter() - t0:.1f} s")
         ingest_times = []
-        for rep in range(args.reps):
+        ingest_reps = args.reps if args.ingest_reps is None else args.ingest_reps
+        for rep in range(ingest_reps):
             store = Store(Path(tmp) / f"ingest-{rep}.duckdb")
             with store.writer():
                 pass
@@ -85,9 +87,10 @@ def main() -> None:
             assert len(reports) == args.runs and not [r for r in reports if r.status.startswith("skipped")]
             print(f"ingest rep {rep}: {ingest_times[-1]:.2f} s ({args.runs / ingest_times[-1]:.0f} runs/s)")
         rows = args.runs * args.samples
-        med = statistics.median(ingest_times)
+        med = statistics.median(ingest_times) if ingest_times else float("nan")
         print(
-            f"ingest median of {args.reps}: {med:.2f} s = {args.runs / med:.0f} runs/s, {rows / med:,.0f} sample rows/s"
+            f"ingest median of {ingest_reps}: {med:.2f} s = {args.runs / med:.0f} runs/s, "
+            f"{rows / med:,.0f} sample rows/s"
         )
         if not has_rebuild:
             print("this registry has no rebuild(): ingest figure only")
