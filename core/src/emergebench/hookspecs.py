@@ -3,37 +3,51 @@ validates, namespaces and de-duplicates what plugins contribute."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import pluggy
+
+if TYPE_CHECKING:  # annotations only: importing the hook markers stays cheap
+    import click
+
+    from .grader import Grader
+    from .model import ModelProvider
+    from .records import RunResult
+    from .task import Task
+
+# What each ``register`` callback accepts; plugins can annotate their hook implementations with these.
+RegisterTask: TypeAlias = "Callable[[type[Task[Any]]], None]"
+RegisterModel: TypeAlias = "Callable[[ModelProvider], None]"
+RegisterGrader: TypeAlias = "Callable[[type[Grader[Any]]], None]"
 
 hookspec = pluggy.HookspecMarker("emergebench")
 hookimpl = pluggy.HookimplMarker("emergebench")
 
 
 @hookspec
-def register_tasks(register: Any) -> None:
+def register_tasks(register: RegisterTask) -> None:
     """Register Task subclasses: ``register(MyTask)``."""
 
 
 @hookspec
-def register_models(register: Any) -> None:
+def register_models(register: RegisterModel) -> None:
     """Register model providers: ``register(ModelProvider(prefix, factory, ...))``."""
 
 
 @hookspec
-def register_graders(register: Any) -> None:
+def register_graders(register: RegisterGrader) -> None:
     """Register Grader subclasses: ``register(MyGrader)``."""
 
 
 @hookspec
-def register_commands(cli: Any) -> None:
+def register_commands(cli: click.Group) -> None:
     """Add click commands or groups to the ``emergebench`` CLI."""
 
 
 @hookspec
-def on_run_finished(result: Any, run_dir: Path) -> None:
+def on_run_finished(result: RunResult, run_dir: Path) -> None:
     """Called once when a run ends, complete or not, with its RunResult and journal folder.
 
     The registry plugin ingests the run here; a failure in one implementation is reported and
