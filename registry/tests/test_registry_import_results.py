@@ -126,3 +126,16 @@ def test_model_family_and_size_from_names_and_a_user_table(tmp_path: Path) -> No
     table = tmp_path / "models.toml"
     table.write_text('[[model]]\npattern = "gpt-4o-mini"\nfamily = "gpt-4o"\n')
     assert family_and_size("openai/gpt-4o-mini", load_rules(table)) == ("gpt-4o", None)
+
+
+def test_imported_runs_export_and_import_into_another_store(reg_home: Path, tmp_path: Path) -> None:
+    """An imported run has no model calls: its empty model_calls shard must read back (it was refused)."""
+    from emergebench_registry.shards import export_runs, import_paths
+
+    (run_id,) = import_results(Store(), "inspect", [INSPECT_JSON]).imported
+    with Store().writer() as con:
+        export_runs(con, tmp_path / "out")
+    other = Store(str(tmp_path / "other.duckdb"))
+    report = import_paths(other, [tmp_path / "out"])
+    assert report.imported == [run_id]
+    assert run_sql(other, "SELECT count(*), sum(value) FROM scores").rows == [(6, 5.0)]

@@ -164,6 +164,8 @@ def walk_pages(path: str, meta: pq.FileMetaData, limits: Limits) -> int:
                 if chunk.has_dictionary_page:
                     offsets.append(chunk.dictionary_page_offset)
                 offsets = [o for o in offsets if o]  # an empty chunk has only a dictionary page
+                if not offsets and group.num_rows == 0:
+                    continue  # pyarrow writes an empty table's chunks with no page at all: nothing to decode
                 if not offsets:
                     raise ParquetLimitError(f"column chunk {rg}/{col} has no page offsets")
                 start = min(offsets)
