@@ -136,6 +136,11 @@ def plugins_needed(index: dict[str, Any], tasks: list[str], models: list[str], g
             return None
         needed.add(entry["plugin"])
     for plugin, info in index.get("plugins", {}).items():
-        if set(info.get("hooks", [])) - {"register_tasks", "register_models", "register_graders", "register_commands"}:
+        if set(info.get("hooks", [])) & RUN_HOOKS:
             needed.add(plugin)
     return needed
+
+
+# Hooks a run calls on every plugin (the registry ingests the finished run); the others only matter to
+# other commands (listings, sweeps, reports), which load what they need themselves.
+RUN_HOOKS = {"on_run_finished"}
