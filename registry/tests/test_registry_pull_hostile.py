@@ -137,11 +137,13 @@ def _bomb(path: Path) -> None:
 
 
 PULL_AND_MEASURE = """
-import json, resource, sys
+import json, sys
 from emergebench_registry.store import Store
 from emergebench_registry.sync import pull
 report = pull(Store(sys.argv[1]), sys.argv[2], sys.argv[3])
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+# VmHWM is this process's own peak; ru_maxrss would also count the forking parent's RSS (Linux keeps the
+# pre-exec high-water mark), which made this test fail late in a full pytest run (526 MB) and pass alone.
+peak = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")) * 1024
 print(json.dumps({"peak": peak, "rejected": report.rejected, "imported": report.imported}))
 """
 

@@ -88,7 +88,7 @@ class _EchoPlugin:
 
 
 def test_runner_reuses_one_engine_and_caches(emergebench_home: Path, tmp_path: Path) -> None:
-    get_manager().register_module(_EchoPlugin(), "emergebench-llamacpp-test")
+    get_manager().register_module(_EchoPlugin(), "llamacpp-test")  # the namespace rule: its own prefix
     spec = build_spec("llamacpp-test/echo", "llamacpp/smollm2-135m", model_args={"n_ctx": 1024})
     options = RunOptions(runs_dir=tmp_path / "runs", cache_path=tmp_path / "cache.sqlite", max_concurrency=2)
     first = run_sync(spec, options)

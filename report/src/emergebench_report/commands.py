@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from emergebench.cli_types import MAX_SEED, file_in_existing_folder
 from emergebench_registry.commands import _store, guarded, registry_option, scan_option
 from emergebench_registry.render import render
 
@@ -60,7 +61,9 @@ analysis_options = [
         type=click.IntRange(100, 100_000),
         help="Bootstrap resamples per interval.",
     ),
-    click.option("--seed", default=0, show_default=True, type=int, help="Seed of the bootstrap."),
+    click.option(
+        "--seed", default=0, show_default=True, type=click.IntRange(0, MAX_SEED), help="Seed of the bootstrap."
+    ),
 ]
 
 
@@ -138,6 +141,7 @@ def analyze_command(
     "--output",
     "-o",
     type=click.Path(dir_okay=False),
+    callback=file_in_existing_folder,
     default=None,
     help="HTML file to write (default: report.html in the emergebench home).",
 )
