@@ -47,6 +47,7 @@ def test_report_renders_in_chromium(rep_home: Path, rep_run, bundle_cache: Path,
         ).fetchone()[0]
 
     output = tmp_path / "out" / "report.html"
+    output.parent.mkdir()  # report --output needs an existing folder, like every file option
     figures = tmp_path / "figures"
     env = dict(os.environ, PYTHONPATH=str(TESTS) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     env["EMERGEBENCH_LOAD_PLUGINS"] = "registry,report,mars,donor-game,boxinggym,skill-mix"
