@@ -33,6 +33,7 @@ def test_grouped_only_metric_is_shown_per_group_and_overall_beats_groups(reg_run
     pivot = pivot_leaderboard(board)
     assert pivot.columns == [
         "model",
+        "origin",
         "regtest/curve@1.0 (accuracy)",
         "regtest/grouped@1.0 k=1 (accuracy)",
         "regtest/grouped@1.0 k=2 (accuracy)",
@@ -40,6 +41,7 @@ def test_grouped_only_metric_is_shown_per_group_and_overall_beats_groups(reg_run
     ]
     cells = {row[0]: row[1:] for row in pivot.rows}
     assert cells["scripted/constant (scripted)"] == (
+        "native",
         "",
         "0.333 ± 0.333 (n=3)",
         "0.000 ± 0.000 (n=3)",

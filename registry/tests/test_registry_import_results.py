@@ -139,3 +139,23 @@ def test_imported_runs_export_and_import_into_another_store(reg_home: Path, tmp_
     report = import_paths(other, [tmp_path / "out"])
     assert report.imported == [run_id]
     assert run_sql(other, "SELECT count(*), sum(value) FROM scores").rows == [(6, 5.0)]
+
+
+def test_a_leaderboard_row_mixing_origins_marks_each_imported_cell() -> None:
+    from emergebench_registry.query import QueryResult, origin_legend, pivot_leaderboard
+
+    columns = "task task_version model_id model_family model_parameters metric breakdown value stderr ci_low ci_high n"
+    board = QueryResult(
+        columns.split() + ["run_id", "status", "origin"],
+        [
+            ("addition", "1", "m/x-1b", "x", 10**9, "acc", "", 0.5, 0.1, 0.3, 0.7, 6, "r1", "complete", "native"),
+            ("mmlu", "0", "m/x-1b", "x", 10**9, "acc", "", 0.25, None, None, None, 4, "r2", "partial", "lm-eval"),
+        ],
+    )
+    pivot = pivot_leaderboard(board)
+    assert pivot.columns == ["model", "origin", "addition@1 (acc)", "mmlu@0 (acc)"]
+    assert pivot.rows == [
+        ("m/x-1b (x, 1B)", "lm-eval, native", "0.500 ± 0.100 (n=6)", "0.250 (n=4) [partial] {lm-eval}")
+    ]
+    assert origin_legend(board) is not None
+    assert origin_legend(QueryResult(board.columns, board.rows[:1])) is None

@@ -15,7 +15,7 @@ from emergebench.errors import UsageError
 
 from . import ingest as ingest_mod
 from .model_sources import conflict_note
-from .query import QueryResult, leaderboard_notes, pivot_leaderboard, run_sql
+from .query import QueryResult, leaderboard_notes, origin_legend, pivot_leaderboard, run_sql
 from .query import leaderboard as leaderboard_query
 from .render import FORMATS, render
 from .shards import export_runs, import_paths
@@ -95,7 +95,8 @@ def leaderboard_command(
 ) -> None:
     """Models by tasks: the latest finished run's main metric with stderr (or 95% CI) and n.
 
-    Task versions are never mixed: each version is its own column.
+    Task versions are never mixed: each version is its own column. The origin column says where the
+    runs came from: native (emergebench) or the framework they were imported from (import-results).
     """
     store = _store(registry_path, no_scan)
     result = leaderboard_query(store, task, metric)
@@ -107,6 +108,9 @@ def leaderboard_command(
     else:
         pivot = pivot_leaderboard(result, ci)
         click.echo(render(pivot.columns, pivot.rows, fmt))
+        legend = origin_legend(result) if result.rows else None
+        if legend:
+            click.echo(legend)
     for note in notes:
         click.echo(f"Note: {note}", err=True)
 

@@ -67,12 +67,31 @@ def group_order(column: str) -> str:
     )
 
 
+# Where a run's results came from: ``native`` (run with emergebench, here or pulled from a Hub) or the
+# framework ``import-results`` read it from, which travels with the run in ``task_provenance`` (so a
+# pulled imported run keeps its mark). A name outside the known formats, from a hostile shard, reads
+# as ``other``.
+IMPORT_ORIGINS = ("inspect", "lm-eval", "helm", "eee")
+NATIVE_ORIGIN = "native"
+
+
+def origin_sql(provenance: str = "task_provenance") -> str:
+    """SQL for a run's origin from its ``task_provenance`` column (see IMPORT_ORIGINS)."""
+    framework = f"TRY(json_extract_string({provenance}, '$.imported_from'))"
+    known = ", ".join(f"'{name}'" for name in IMPORT_ORIGINS)
+    return (
+        f"CASE WHEN {framework} IS NULL THEN '{NATIVE_ORIGIN}' "
+        f"WHEN {framework} IN ({known}) THEN {framework} ELSE 'other' END"
+    )
+
+
 # A metric's groups are never pooled: the overall value (breakdown '') is shown where the run has
 # one; where the metric exists only per group (Skill-Mix per k), each group is its own row. Only a
 # run with no aggregate of that name at all falls back to the mean of its per-sample scores.
 LEADERBOARD_SQL = f"""
 WITH lr AS (
-  SELECT l.*, coalesce(CAST($metric AS VARCHAR), l.main_metric) AS metric FROM latest_runs l
+  SELECT l.*, coalesce(CAST($metric AS VARCHAR), l.main_metric) AS metric, {origin_sql("l.task_provenance")} AS origin
+  FROM latest_runs l
   WHERE ($task IS NULL OR l.task = $task) AND l.status <> 'failed'
 ),
 named AS (
@@ -96,7 +115,7 @@ SELECT lr.task, lr.task_version, lr.model_id, m.family AS model_family, m.parame
        lr.metric, v.breakdown, v.value, v.stderr,
        coalesce(v.ci_low, v.value - 1.96 * v.stderr) AS ci_low,
        coalesce(v.ci_high, v.value + 1.96 * v.stderr) AS ci_high,
-       v.n, lr.run_id, lr.status
+       v.n, lr.run_id, lr.status, lr.origin
 FROM lr JOIN vals v USING (run_id) LEFT JOIN models m ON m.model_id = lr.model_id
 ORDER BY lr.task, lr.task_version, {group_order("v.breakdown")}, v.value DESC NULLS LAST, lr.model_id
 """
@@ -174,10 +193,13 @@ def human_params(count: int | None) -> str:
 
 
 def pivot_leaderboard(result: QueryResult, ci: bool = False) -> QueryResult:
-    """Models as rows, ``task@version (metric)`` (or ``task@version group (metric)``) as columns."""
+    """Models as rows, ``task@version (metric)`` (or ``task@version group (metric)``) as columns, and an
+    ``origin`` column saying where the row's runs came from (``native``, ``inspect``, ...). Where one row
+    mixes origins (a task mapped onto a native one with ``--task-map``), each imported cell also names
+    its origin: ``0.833 ± 0.167 (n=6) {inspect}``."""
     idx = {c: i for i, c in enumerate(result.columns)}
     columns: list[str] = []
-    models: dict[str, dict[str, str]] = {}
+    models: dict[str, dict[str, tuple[str, str]]] = {}
     labels: dict[str, str] = {}
     for row in result.rows:
         group = row[idx["breakdown"]]
@@ -191,6 +213,22 @@ def pivot_leaderboard(result: QueryResult, ci: bool = False) -> QueryResult:
             row[idx["value"]], row[idx["stderr"]], row[idx["ci_low"]], row[idx["ci_high"]], row[idx["n"]], ci
         )
         status = row[idx["status"]]
-        models.setdefault(model, {})[col] = cell if status == "complete" else f"{cell} [{status}]"
-    rows = [tuple([labels[m]] + [cells.get(c, "") for c in columns]) for m, cells in models.items()]
-    return QueryResult(["model"] + columns, rows)
+        models.setdefault(model, {})[col] = (cell if status == "complete" else f"{cell} [{status}]", row[idx["origin"]])
+    rows = []
+    for model, cells in models.items():
+        origins = sorted({origin for _, origin in cells.values()})
+        mixed = len(origins) > 1
+        shown = {c: f"{text} {{{o}}}" if mixed and o != NATIVE_ORIGIN else text for c, (text, o) in cells.items()}
+        rows.append(tuple([labels[model], ", ".join(origins)] + [shown.get(c, "") for c in columns]))
+    return QueryResult(["model", "origin"] + columns, rows)
+
+
+def origin_legend(result: QueryResult) -> str | None:
+    """One line explaining the origin column, when the leaderboard holds imported runs."""
+    idx = result.columns.index("origin")
+    if all(row[idx] == NATIVE_ORIGIN for row in result.rows):
+        return None
+    return (
+        "origin: native = run with emergebench; inspect, lm-eval, helm, eee = imported from that framework's "
+        "files with `emergebench import-results` (same metric name, but its own prompts and scoring)"
+    )

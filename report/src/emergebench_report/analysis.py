@@ -34,6 +34,7 @@ class Point:
     role: str = ""  # "headline" or "continuous" when the metric is part of a declared pair
     partner: str = ""
     derived: bool = False  # a headline computed from its continuous partner's threshold
+    origin: str = ""  # where the pooled runs came from ("native", "inspect", "inspect, native", ...)
 
 
 @dataclass
@@ -67,7 +68,9 @@ def _derive(cells: list[Cell], pairs: dict[str, list[MetricPair]]) -> list[Cell]
                 continue
             v = cell.values
             passed = v <= pair.threshold if pair.lower_is_better else v >= pair.threshold
-            extra.append(Cell(cell.key, cell.model_id, pair.headline, passed.astype(float), cell.runs, True))
+            extra.append(
+                Cell(cell.key, cell.model_id, pair.headline, passed.astype(float), cell.runs, True, cell.origins)
+            )
             have.add((cell.key, cell.model_id, pair.headline))
     return cells + extra
 
@@ -132,6 +135,7 @@ def analyze(
                 role=role,
                 partner=partner,
                 derived=cell.derived,
+                origin=", ".join(cell.origins),
             )
         )
     curves = build_curves(points, diagnostics)
@@ -211,6 +215,7 @@ POINT_COLUMNS = [
     "ci_low",
     "ci_high",
     "derived",
+    "origin",
 ]
 FIT_COLUMNS = [
     "task",
@@ -262,6 +267,7 @@ def point_rows(result: Analysis) -> list[tuple]:
             _r(p.ci_low, 6),
             _r(p.ci_high, 6),
             p.derived,
+            p.origin,
         )
         for p in result.points
     ]

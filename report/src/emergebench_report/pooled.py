@@ -15,6 +15,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from emergebench_registry.query import origin_sql
 
 # Run statuses whose samples are pooled; others are counted and reported as skipped.
 POOLED_STATUSES = ("complete", "partial")
@@ -40,6 +41,7 @@ class Cell:
     values: np.ndarray
     runs: int
     derived: bool = False  # computed from a metric pair's threshold, not stored
+    origins: tuple[str, ...] = ()  # where the pooled runs came from: native, inspect, lm-eval, helm, eee
 
 
 @dataclass
@@ -57,7 +59,7 @@ class Pool:
 
 _RUNS = """
 SELECT run_id, model_id, task, task_version, coalesce(CAST(task_args AS VARCHAR), '{}') AS task_args,
-       coalesce(grader, '') AS grader, coalesce(grader_model, '') AS grader_model
+       coalesce(grader, '') AS grader, coalesce(grader_model, '') AS grader_model, {origin} AS origin
 FROM runs WHERE status IN (SELECT unnest($statuses)) AND ($tasks IS NULL OR list_contains($tasks, task))
 """
 
@@ -84,7 +86,7 @@ def load_pool(
 ) -> Pool:
     """Every (curve, model, metric) cell of the registry; ``group_by`` maps task -> metadata keys."""
     params = {"statuses": list(statuses), "tasks": tasks}
-    runs_sql = _RUNS
+    runs_sql = _RUNS.replace("{origin}", origin_sql())
     cells: list[Cell] = []
     grouped = {t: keys for t, keys in group_by.items() if keys and (tasks is None or t in tasks)}
     plain_where = "AND r.task NOT IN (SELECT unnest($grouped))" if grouped else ""
@@ -106,16 +108,18 @@ def load_pool(
         table = con.sql(sql, params=args).to_arrow_table()
         cells += _cells_from_arrow(table)
     run_counts = {
-        (row[0], row[1], row[2], row[3], row[4], row[5]): row[6]
+        (row[0], row[1], row[2], row[3], row[4], row[5]): (row[6], tuple(row[7]))
         for row in con.execute(
-            "SELECT task, task_version, task_args, grader, grader_model, model_id, count(*) "
+            "SELECT task, task_version, task_args, grader, grader_model, model_id, count(*), "
+            "list(DISTINCT origin ORDER BY origin) "
             f"FROM ({runs_sql}) GROUP BY ALL",
             params,
         ).fetchall()
     }
     for cell in cells:
         k = cell.key
-        cell.runs = run_counts.get((k.task, k.task_version, k.task_args, k.grader, k.grader_model, cell.model_id), 0)
+        key = (k.task, k.task_version, k.task_args, k.grader, k.grader_model, cell.model_id)
+        cell.runs, cell.origins = run_counts.get(key, (0, ()))
     models = {
         row[0]: ModelMeta(row[1], row[2])
         for row in con.execute("SELECT model_id, family, parameters FROM models").fetchall()

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from emergebench_registry.query import leaderboard, pivot_leaderboard
+from emergebench_registry.query import leaderboard, origin_legend, pivot_leaderboard
 from emergebench_registry.store import Store
 
 from .analysis import FIT_COLUMNS, PAIR_COLUMNS, Analysis, analyze, fit_rows, pair_rows
@@ -110,13 +110,19 @@ def build_report(store: Store, output: Path, settings: ReportSettings | None = N
         pool = load_pool(con, collect_group_by(), settings.tasks)
         browser = browser_data(con, settings.browser_runs, settings.samples_per_run, settings.browser_budget_bytes)
     result = analyze(pool, pairs, resamples=settings.resamples, seed=settings.seed)
-    board = pivot_leaderboard(leaderboard(store), ci=True)
+    ranked = leaderboard(store)
+    board = pivot_leaderboard(ranked, ci=True)
+    legend = origin_legend(ranked) if ranked.rows else None
 
     scaling = [ChartBlock(f"scaling-{i}", name, _spec(chart)) for i, (name, chart) in enumerate(scaling_charts(result))]
     views, problems = _view_blocks(store, settings.tasks, len(scaling))
     problem_text = "".join(f'<p class="error">View failed: {esc(p)}</p>' for p in problems)
     sections = [
-        Section("leaderboard", "Leaderboard", table(board.columns, board.rows, "leaderboard")),
+        Section(
+            "leaderboard",
+            "Leaderboard",
+            table(board.columns, board.rows, "leaderboard") + (f'<p class="note">{esc(legend)}</p>' if legend else ""),
+        ),
         Section(
             "scaling",
             "Scaling",
