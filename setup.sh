@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up ./.venv with emergebench: the core, the registry and every first-party plugin (editable
-# installs of this checkout). `--dev` adds the test tools and the test-only fixture plugin.
+# installs of this checkout). `--dev` adds the test tools, the test servers (emergebench-testing) and the
+# test-only fixture plugin.
 # Needs only Python 3.11+ and the package registries.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -36,6 +37,7 @@ if [ "$dev" = 1 ]; then
       echo "setup.sh: chromium is missing; install it (apt-get install chromium) for the report's browser test" >&2
     fi
   fi
+  packages+=(-e ./testing)  # the Hub and OpenAI test servers: never a runtime dependency
   for fixture in tests/fixtures/*/; do
     [ -f "$fixture/pyproject.toml" ] && packages+=(-e "./$fixture")
   done

@@ -1,6 +1,6 @@
 """Benchmark (b): runner throughput through the openai provider against a slow HTTP endpoint.
 
-A fake OpenAI-compatible server (emergebench_openai.fakeserver, asyncio, in a subprocess so it does
+A fake OpenAI-compatible server (emergebench_testing.openai_server, asyncio, in a subprocess so it does
 not share this process's CPU time or GIL) answers every chat call after a fixed latency. With
 ``--max-concurrency C`` and latency L the ideal rate is C / L samples per second (64 / 0.2 s = 320/s);
 the target is at least 90% of it. Needs emergebench-openai and tests/fixtures/eb-testtask installed.
@@ -35,7 +35,7 @@ from emergebench.runner import RunOptions, build_spec, run_sync
 
 def start_server(latency: float) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "emergebench_openai.fakeserver", "--latency", str(latency), "--port", "0"],
+        [sys.executable, "-m", "emergebench_testing.openai_server", "--latency", str(latency), "--port", "0"],
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -87,7 +87,7 @@ def ray_startup() -> float:
 def batch_overhead(calls: int, concurrency: int) -> dict[str, float]:
     from emergebench.plugins import reset_manager
     from emergebench.runner import RunOptions, build_spec, run_sync
-    from emergebench_openai.fakeserver import FakeOpenAIServer
+    from emergebench_testing.openai_server import FakeOpenAIServer
 
     out = {}
     with tempfile.TemporaryDirectory() as tmp, FakeOpenAIServer() as server:

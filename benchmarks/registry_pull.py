@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from emergebench_registry.hubserver import HubServer
 from emergebench_registry.shards import shard_path
 from emergebench_registry.store import Store
 from emergebench_registry.sync import pull
+from emergebench_testing.hubserver import HubServer
 
 REPO = "bench/pool"
 

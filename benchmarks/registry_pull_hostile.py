@@ -22,8 +22,8 @@ import textwrap
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from emergebench_registry.hubserver import HubServer  # noqa: E402
 from emergebench_registry.shards import shard_path  # noqa: E402
+from emergebench_testing.hubserver import HubServer  # noqa: E402
 from registry_pull import shard_bytes, template  # noqa: E402
 
 REPO = "bench/hostile"

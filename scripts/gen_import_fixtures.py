@@ -43,7 +43,7 @@ def ensure_venv(base: Path, name: str) -> Path:
 
 def start_server() -> tuple[subprocess.Popen[str], str]:
     server = subprocess.Popen(
-        [sys.executable, "-m", "emergebench_openai.fakeserver", "--port", "0"],
+        [sys.executable, "-m", "emergebench_testing.openai_server", "--port", "0"],
         stdout=subprocess.PIPE,
         text=True,
     )

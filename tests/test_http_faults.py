@@ -16,7 +16,7 @@ from emergebench.journal import JOURNAL_FILE
 from emergebench.records import RunResult, SampleResult
 from emergebench.retry import RetryPolicy
 from emergebench.runner import RunOptions, build_spec, run_sync
-from emergebench_openai.fakeserver import FakeOpenAIServer, Reply
+from emergebench_testing.openai_server import FakeOpenAIServer, Reply
 
 N = 6
 

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from emergebench_openai.fakeserver import FakeOpenAIServer
-from emergebench_registry.hubserver import HubServer
+from emergebench_testing.hubserver import HubServer
+from emergebench_testing.openai_server import FakeOpenAIServer
 
 EMERGEBENCH = str(Path(sys.executable).with_name("emergebench"))
 USER, PASSWORD, QUERY_KEY = "alice", "hunter2-pw", "qk-s3cr3t-77"

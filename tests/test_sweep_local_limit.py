@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from emergebench_openai.fakeserver import FakeOpenAIServer
+from emergebench_testing.openai_server import FakeOpenAIServer
 
 
 def test_calls_in_flight_per_endpoint_hold_across_worker_processes(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from emergebench.sweep.jobs import WorkerConfig  # noqa: E402
 from emergebench.sweep.limits import EndpointLimits  # noqa: E402
 from emergebench.sweep.plan import expand, parse_sweep  # noqa: E402
 from emergebench.sweep.ray_executor import RayExecutor  # noqa: E402
-from emergebench_openai.fakeserver import FakeOpenAIServer  # noqa: E402
+from emergebench_testing.openai_server import FakeOpenAIServer  # noqa: E402
 
 pytestmark = pytest.mark.slow
 MARS = {"data": "sample"}  # the hand-written set shipped with the plugin: no download

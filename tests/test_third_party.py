@@ -29,7 +29,7 @@ def run(cmd: list[str], *, env: dict[str, str] | None = None, timeout: int = 300
 
 
 def test_scaffolded_plugin_from_wheel_to_hub(tmp_path: Path) -> None:
-    hubserver = pytest.importorskip("emergebench_registry.hubserver")
+    hubserver = pytest.importorskip("emergebench_testing.hubserver")
     from huggingface_hub import HfApi
 
     # 1. Scaffold with the dev environment's CLI.

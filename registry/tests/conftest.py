@@ -12,8 +12,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from emergebench.plugins import PluginManager, reset_manager  # noqa: E402
 from emergebench.runner import RunOptions, build_spec, run_sync  # noqa: E402
-from emergebench_registry.hubserver import HubServer  # noqa: E402
 from emergebench_registry.store import Store  # noqa: E402
+from emergebench_testing.hubserver import HubServer  # noqa: E402
 from registry_testplugin import RegTestPlugin  # noqa: E402
 
 

@@ -24,11 +24,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from emergebench.errors import UsageError
-from emergebench_registry.hubserver import HubServer
 from emergebench_registry.schema import _JSON_COLUMNS, KEYS, SHARD_SCHEMAS
 from emergebench_registry.shards import ID_COLUMNS, SHARD_TABLES, ShardError, _run_tables, export_runs, import_paths
 from emergebench_registry.store import Store
 from emergebench_registry.sync import pull, push
+from emergebench_testing.hubserver import HubServer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -6,7 +6,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from emergebench_registry.hubserver import HubServer, git_blob_sha
+from emergebench_testing.hubserver import HubServer, git_blob_sha
 from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi, hf_hub_download
 from huggingface_hub.errors import (
     EntryNotFoundError,

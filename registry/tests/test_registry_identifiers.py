@@ -7,12 +7,12 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from emergebench_registry.hubserver import HubServer
 from emergebench_registry.identifiers import PathEscapeError, contained, problem, shard_file_problem
 from emergebench_registry.query import run_sql
 from emergebench_registry.shards import SHARD_TABLES, ShardError, export_runs, import_paths, shard_path
 from emergebench_registry.store import Store
 from emergebench_registry.sync import pull, push
+from emergebench_testing.hubserver import HubServer
 
 
 def files_under(root: Path) -> set[Path]:

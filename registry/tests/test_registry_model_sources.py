@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from emergebench_registry.hubserver import HubServer
 from emergebench_registry.query import run_sql
 from emergebench_registry.schema import SHARD_SCHEMAS
 from emergebench_registry.shards import export_runs
 from emergebench_registry.store import Store
 from emergebench_registry.sync import pull
+from emergebench_testing.hubserver import HubServer
 from test_registry_cli import eb
 
 REPO = "strangers/pool"

@@ -12,11 +12,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from emergebench_registry.card import dataset_card
-from emergebench_registry.hubserver import HubServer
 from emergebench_registry.query import run_sql
 from emergebench_registry.shards import export_runs, read_shard, shard_path
 from emergebench_registry.store import Store
 from emergebench_registry.sync import pull, push
+from emergebench_testing.hubserver import HubServer
 
 REPO = "pool/results"
 TESTS = Path(__file__).parent

@@ -11,11 +11,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from emergebench_registry.hubserver import HubServer
 from emergebench_registry.query import run_sql
 from emergebench_registry.shards import export_runs
 from emergebench_registry.store import Store
 from emergebench_registry.sync import pull
+from emergebench_testing.hubserver import HubServer
 from test_registry_cli import eb
 from test_registry_killed import cli_env
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from emergebench_registry.hubserver import HubServer
 from emergebench_registry.query import run_sql
 from emergebench_registry.store import Store
 from emergebench_registry.sync import pull, push
+from emergebench_testing.hubserver import HubServer
 
 REPO = "pool/results"
 QUERIES = [

@@ -15,7 +15,7 @@ from emergebench_mars.schema import SCHEMAS, TRANSITION
 from emergebench_mars.sources import SAMPLE_DIR, DataRequest, load
 from emergebench_mars.tasks import TransitionTask
 
-hubserver = pytest.importorskip("emergebench_registry.hubserver")
+hubserver = pytest.importorskip("emergebench_testing.hubserver")
 
 REPO = "mightyweaver/MARS"
 FOLDERS = {

@@ -10,8 +10,8 @@ import pytest
 from emergebench import GenerateConfig, Message, ModelError
 from emergebench.runner import RunOptions, build_spec, run_sync
 from emergebench_openai import make_openai_model
-from emergebench_openai.fakebatch import BatchFate, multipart_file
-from emergebench_openai.fakeserver import FakeOpenAIServer, Reply
+from emergebench_testing.openai_batch import BatchFate, multipart_file
+from emergebench_testing.openai_server import FakeOpenAIServer, Reply
 
 SUM = re.compile(r"What is (\d+) \+ (\d+)")
 

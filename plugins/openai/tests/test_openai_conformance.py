@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from emergebench.testing import ModelSpec, check_plugin
-from emergebench_openai.fakeserver import FakeOpenAIServer
+from emergebench_testing.openai_server import FakeOpenAIServer
 
 
 def test_openai_conforms() -> None:

@@ -5,7 +5,7 @@ import pytest
 from emergebench import GenerateConfig, Message, ModelError, TransientModelError
 from emergebench_openai import make_openai_model
 from emergebench_openai.errors import parse_retry_after
-from emergebench_openai.fakeserver import FakeOpenAIServer, Reply
+from emergebench_testing.openai_server import FakeOpenAIServer, Reply
 
 MESSAGES = [Message(role="user", content="What is 1 + 2?")]
 

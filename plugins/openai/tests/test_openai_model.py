@@ -4,7 +4,7 @@ import time
 import pytest
 from emergebench import GenerateConfig, Message, UsageError
 from emergebench_openai import make_openai_model
-from emergebench_openai.fakeserver import FakeOpenAIServer, Reply
+from emergebench_testing.openai_server import FakeOpenAIServer, Reply
 
 SCHEMA = {"type": "json_schema", "json_schema": {"name": "n", "schema": {"type": "object"}}}
 

@@ -8,9 +8,9 @@ import json
 import pytest
 from emergebench import GenerateConfig, Message, ModelError, TransientModelError
 from emergebench_openai import make_openai_model
-from emergebench_openai.fakeserver import FakeOpenAIServer, Reply
 from emergebench_openai.transport import split_credentials
 from emergebench_openai.wire import build_request, parse_completion
+from emergebench_testing.openai_server import FakeOpenAIServer, Reply
 
 ASK = [Message(role="user", content="What is 2 + 3?")]
 

@@ -9,7 +9,7 @@ each reply from the request and how many times that prompt has been seen, which 
 
 Run it standalone (the throughput benchmark does)::
 
-    python -m emergebench_openai.fakeserver --latency 0.2 --port 0
+    python -m emergebench_testing.openai_server --latency 0.2 --port 0
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from typing import Any
 
 from emergebench.records import canonical_json
 
-from .fakebatch import BatchStore, Fate
+from .openai_batch import BatchStore, Fate
 
 
 @dataclass

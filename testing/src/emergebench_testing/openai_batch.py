@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .fakeserver import FakeOpenAIServer
+    from .openai_server import FakeOpenAIServer
 
 
 @dataclass
