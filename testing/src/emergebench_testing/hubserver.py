@@ -354,6 +354,63 @@ def _iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
+@dataclass(frozen=True)
+class Call:
+    """One routed request: its method and body, and what the route's pattern captured (unquoted)."""
+
+    method: str
+    body: bytes
+    repo_type: str = "model"
+    repo_id: str = ""
+    revision: str = "main"
+    path: str = ""
+    oid: str = ""
+
+    def payload(self) -> dict[str, Any]:
+        value = json.loads(self.body or b"{}")
+        if not isinstance(value, dict):
+            raise HubError(400, "the request body must be a JSON object")
+        return value
+
+
+@dataclass(frozen=True)
+class Route:
+    """``methods`` on a path matching ``pattern`` (the raw path, segments still percent-encoded) go to
+    ``handler``; named groups ``kind``, ``org``, ``name``, ``rev``, ``path`` and ``oid`` fill the
+    :class:`Call`."""
+
+    methods: tuple[str, ...]
+    pattern: re.Pattern[str]
+    handler: Callable[[_Handler, Call], None]
+
+
+def match_route(method: str, raw_path: str, body: bytes = b"") -> tuple[Route, Call] | None:
+    """The first route whose pattern and method match, with the call it captured; None for a 404."""
+    for route in ROUTES:
+        match = route.pattern.fullmatch(raw_path)
+        if match is None or method not in route.methods:
+            continue
+        groups = {key: unquote(value) for key, value in match.groupdict().items() if value is not None}
+        kind = groups.get("kind", "models")
+        call = Call(
+            method=method,
+            body=body,
+            repo_type=kind[:-1],
+            repo_id=f"{groups['org']}/{groups['name']}" if "org" in groups else "",
+            revision=groups.get("rev", "main"),
+            path=groups.get("path", ""),
+            oid=groups.get("oid", ""),
+        )
+        return route, call
+    return None
+
+
+def _check_oid(oid: str) -> str:
+    if not SHA256_RE.match(oid):
+        raise HubError(400, f"bad LFS oid {oid!r}")
+    return oid
+
+
 class _Handler(BaseHTTPRequestHandler):
     """Routes one request to the bound :class:`HubServer` state."""
 
@@ -405,7 +462,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(HubError(injection.status, message, headers=headers))
             return
         try:
-            self._route(method, parts, body)
+            self._route(method, "/" + "/".join(raw_parts), shown, body)
         except HubError as exc:
             self._error(exc)
         except (ValueError, KeyError, TypeError) as exc:
@@ -459,82 +516,17 @@ class _Handler(BaseHTTPRequestHandler):
             raise HubError(401, "Invalid credentials in Authorization header")
 
     # -- routing --------------------------------------------------------------------------------
-    def _route(self, method: str, parts: list[str], body: bytes) -> None:
-        if parts[:1] == ["api"]:
-            self._route_api(method, parts[1:], body)
-            return
-        if parts[:1] == ["_lfs"] and len(parts) in (2, 3):
-            self._lfs_object(method, parts[1], parts[2:], body)
-            return
-        if parts[-4:] == ["info", "lfs", "objects", "batch"] and method == "POST":
-            repo_type = parts[0][:-1] if parts[0] in ("datasets", "spaces") else "model"
-            names = parts[1:-4] if repo_type != "model" else parts[:-4]
-            if len(names) != 2 or not names[1].endswith(".git"):
-                raise HubError(404, f"no such LFS route: /{'/'.join(parts)}")
-            self._lfs_batch(repo_type, f"{names[0]}/{names[1][: -len('.git')]}", json.loads(body or b"{}"))
-            return
-        # /{datasets|spaces/}org/name/resolve/rev/path...
-        repo_type = "model"
-        if parts[:1] in (["datasets"], ["spaces"]):
-            repo_type = parts[0][:-1]
-            parts = parts[1:]
-        if len(parts) >= 5 and parts[2] == "resolve" and method in ("GET", "HEAD"):
-            self._resolve(repo_type, f"{parts[0]}/{parts[1]}", parts[3], "/".join(parts[4:]))
-            return
-        raise HubError(404, f"no such route: {method} /{'/'.join(parts)}")
-
-    def _route_api(self, method: str, parts: list[str], body: bytes) -> None:
-        hub = self.hub
-        if parts == ["repos", "create"] and method == "POST":
-            self._create_repo(json.loads(body or b"{}"))
-            return
-        if parts == ["repos", "delete"] and method == "DELETE":
-            self._authorize()
-            payload = json.loads(body or b"{}")
-            repo_type = payload.get("type") or "model"
-            repo_id = f"{payload['organization']}/{payload['name']}" if payload.get("organization") else payload["name"]
-            with hub._lock:
-                hub._repo(repo_type, repo_id)
-                del hub._repos[(repo_type, repo_id)]
-            self._json({})
-            return
-        if parts == ["validate-yaml"] and method == "POST":
-            self._json({"errors": [], "warnings": []})
-            return
-        if parts == ["whoami-v2"] and method == "GET":
-            self._authorize()
-            self._json({"type": "user", "name": hub.user, "auth": {"type": "access_token"}})
-            return
-        if len(parts) < 3 or parts[0] not in ("models", "datasets", "spaces"):
-            raise HubError(404, f"no such API route: /api/{'/'.join(parts)}")
-        repo_type = parts[0][:-1]
-        repo_id = f"{parts[1]}/{parts[2]}"
-        rest = parts[3:]
-        action = rest[0] if rest else None
-        if action is None and method == "GET":
-            self._repo_info(repo_type, repo_id, "main")
-        elif action == "revision" and len(rest) == 2 and method == "GET":
-            self._repo_info(repo_type, repo_id, rest[1])
-        elif action == "preupload" and len(rest) == 2 and method == "POST":
-            self._preupload(repo_type, repo_id, rest[1], json.loads(body or b"{}"))
-        elif action == "commit" and len(rest) == 2 and method == "POST":
-            self._commit(repo_type, repo_id, rest[1], body)
-        elif action == "tree" and len(rest) >= 2 and method == "GET":
-            self._tree(repo_type, repo_id, rest[1], "/".join(rest[2:]))
-        elif action == "paths-info" and len(rest) == 2 and method == "POST":
-            self._paths_info(repo_type, repo_id, rest[1], body)
-        elif action == "commits" and len(rest) == 2 and method == "GET":
-            self._commits(repo_type, repo_id, rest[1])
-        elif action == "refs" and method == "GET":
-            self._refs(repo_type, repo_id)
-        elif action == "branch" and len(rest) == 2 and method in ("POST", "DELETE"):
-            self._branch(method, repo_type, repo_id, rest[1], json.loads(body or b"{}"))
-        else:
-            raise HubError(404, f"no such API route: {method} /api/{'/'.join(parts)}")
+    def _route(self, method: str, raw_path: str, shown: str, body: bytes) -> None:
+        found = match_route(method, raw_path, body)
+        if found is None:
+            raise HubError(404, f"no such route: {method} {shown}")
+        route, call = found
+        route.handler(self, call)
 
     # -- endpoints ------------------------------------------------------------------------------
-    def _create_repo(self, payload: dict[str, Any]) -> None:
+    def _create_repo(self, call: Call) -> None:
         self._authorize()
+        payload = call.payload()
         repo_type = payload.get("type") or "model"
         name = payload.get("name")
         org = payload.get("organization") or self.hub.user
@@ -550,11 +542,29 @@ class _Handler(BaseHTTPRequestHandler):
             raise
         self._json({"url": url, "name": repo_id})
 
-    def _repo_info(self, repo_type: str, repo_id: str, revision: str) -> None:
+    def _delete_repo(self, call: Call) -> None:
+        self._authorize()
+        payload = call.payload()
+        repo_type = payload.get("type") or "model"
+        repo_id = f"{payload['organization']}/{payload['name']}" if payload.get("organization") else payload["name"]
+        with self.hub._lock:
+            self.hub._repo(repo_type, repo_id)
+            del self.hub._repos[(repo_type, repo_id)]
+        self._json({})
+
+    def _validate_yaml(self, call: Call) -> None:
+        self._json({"errors": [], "warnings": []})
+
+    def _whoami(self, call: Call) -> None:
+        self._authorize()
+        self._json({"type": "user", "name": self.hub.user, "auth": {"type": "access_token"}})
+
+    def _repo_info(self, call: Call) -> None:
         hub = self.hub
+        repo_id = call.repo_id
         with hub._lock:
-            repo = hub._repo(repo_type, repo_id)
-            commit = repo.resolve(revision)
+            repo = hub._repo(call.repo_type, repo_id)
+            commit = repo.resolve(call.revision)
             siblings = [{"rfilename": path} for path in sorted(commit.files)]
         self._json(
             {
@@ -574,13 +584,13 @@ class _Handler(BaseHTTPRequestHandler):
             }
         )
 
-    def _preupload(self, repo_type: str, repo_id: str, revision: str, payload: dict[str, Any]) -> None:
+    def _preupload(self, call: Call) -> None:
         self._authorize()
         with self.hub._lock:
-            repo = self.hub._repo(repo_type, repo_id)
-            files = {} if "create_pr" in self.query else repo.resolve(revision).files
+            repo = self.hub._repo(call.repo_type, call.repo_id)
+            files = {} if "create_pr" in self.query else repo.resolve(call.revision).files
         answer = []
-        for item in payload.get("files", []):
+        for item in call.payload().get("files", []):
             path = _check_path(item["path"])
             existing = files.get(path)
             lfs = self.hub.upload_mode == "lfs" and path.endswith(LFS_SUFFIXES)
@@ -590,14 +600,15 @@ class _Handler(BaseHTTPRequestHandler):
             answer.append({"path": path, "uploadMode": "lfs" if lfs else "regular", "shouldIgnore": False, "oid": oid})
         self._json({"files": answer, "commitOid": None})
 
-    def _commit(self, repo_type: str, repo_id: str, revision: str, body: bytes) -> None:
+    def _commit(self, call: Call) -> None:
         self._authorize()
+        repo_type, repo_id, revision = call.repo_type, call.repo_id, call.revision
         header: dict[str, Any] | None = None
         adds: dict[str, bytes] = {}
         lfs_adds: dict[str, str] = {}
         deletes: list[str] = []
         folders: list[str] = []
-        for number, line in enumerate(body.splitlines(), start=1):
+        for number, line in enumerate(call.body.splitlines(), start=1):
             if not line.strip():
                 continue
             try:
@@ -692,10 +703,11 @@ class _Handler(BaseHTTPRequestHandler):
             "lfs": {"oid": sha256, "size": len(data), "pointerSize": len(pointer)},
         }
 
-    def _tree(self, repo_type: str, repo_id: str, revision: str, base: str) -> None:
+    def _tree(self, call: Call) -> None:
         recursive = self.query.get("recursive", ["false"])[0].lower() in ("1", "true")
+        base = call.path
         with self.hub._lock:
-            commit = self.hub._repo(repo_type, repo_id).resolve(revision)
+            commit = self.hub._repo(call.repo_type, call.repo_id).resolve(call.revision)
             prefix = base.rstrip("/") + "/" if base else ""
             if base and base in commit.files:
                 entries = [self._entry(commit, base, False)]
@@ -725,14 +737,14 @@ class _Handler(BaseHTTPRequestHandler):
             headers["Link"] = f'<{self.hub.endpoint}{split.path}?{qs}>; rel="next"'
         self._json(page, headers=headers)
 
-    def _paths_info(self, repo_type: str, repo_id: str, revision: str, body: bytes) -> None:
+    def _paths_info(self, call: Call) -> None:
         ctype = self.headers.get("Content-Type", "")
         if "json" in ctype:
-            paths = json.loads(body or b"{}").get("paths", [])
+            paths = call.payload().get("paths", [])
         else:
-            paths = parse_qs(body.decode()).get("paths", [])
+            paths = parse_qs(call.body.decode()).get("paths", [])
         with self.hub._lock:
-            commit = self.hub._repo(repo_type, repo_id).resolve(revision)
+            commit = self.hub._repo(call.repo_type, call.repo_id).resolve(call.revision)
             out = []
             for path in paths:
                 path = path.strip("/")
@@ -742,9 +754,9 @@ class _Handler(BaseHTTPRequestHandler):
                     out.append(self._entry(commit, path, True))
         self._json(out)
 
-    def _commits(self, repo_type: str, repo_id: str, revision: str) -> None:
+    def _commits(self, call: Call) -> None:
         with self.hub._lock:
-            history = self.hub._history(self.hub._repo(repo_type, repo_id), revision)
+            history = self.hub._history(self.hub._repo(call.repo_type, call.repo_id), call.revision)
             items = [
                 {
                     "id": c.sha,
@@ -757,9 +769,9 @@ class _Handler(BaseHTTPRequestHandler):
             ]
         self._json(items)
 
-    def _refs(self, repo_type: str, repo_id: str) -> None:
+    def _refs(self, call: Call) -> None:
         with self.hub._lock:
-            repo = self.hub._repo(repo_type, repo_id)
+            repo = self.hub._repo(call.repo_type, call.repo_id)
             branches, converts, prs = [], [], []
             for name, sha in sorted(repo.branches.items()):
                 ref = f"refs/heads/{name}" if not name.startswith("refs/") else name
@@ -769,25 +781,32 @@ class _Handler(BaseHTTPRequestHandler):
                 ).append(entry)
         self._json({"branches": branches, "converts": converts, "tags": [], "pullRequests": prs})
 
-    def _branch(self, method: str, repo_type: str, repo_id: str, branch: str, payload: dict[str, Any]) -> None:
+    def _create_branch(self, call: Call) -> None:
         self._authorize()
+        branch = call.revision
         with self.hub._lock:
-            repo = self.hub._repo(repo_type, repo_id)
-            if method == "DELETE":
-                if branch not in repo.branches or branch == "main":
-                    raise HubError(404, f"Invalid rev id: {branch}", "RevisionNotFound")
-                del repo.branches[branch]
-            else:
-                if branch in repo.branches:
-                    raise HubError(409, f"Reference already exists: {branch}")
-                repo.branches[branch] = repo.resolve(payload.get("startingPoint") or "main").sha
+            repo = self.hub._repo(call.repo_type, call.repo_id)
+            if branch in repo.branches:
+                raise HubError(409, f"Reference already exists: {branch}")
+            repo.branches[branch] = repo.resolve(call.payload().get("startingPoint") or "main").sha
         self._json({})
 
-    def _lfs_batch(self, repo_type: str, repo_id: str, payload: dict[str, Any]) -> None:
+    def _delete_branch(self, call: Call) -> None:
+        self._authorize()
+        branch = call.revision
+        with self.hub._lock:
+            repo = self.hub._repo(call.repo_type, call.repo_id)
+            if branch not in repo.branches or branch == "main":
+                raise HubError(404, f"Invalid rev id: {branch}", "RevisionNotFound")
+            del repo.branches[branch]
+        self._json({})
+
+    def _lfs_batch(self, call: Call) -> None:
         """Git LFS batch API (upload, basic transfer): an upload action for each object not yet stored."""
         self._authorize()
+        payload = call.payload()
         with self.hub._lock:
-            self.hub._repo(repo_type, repo_id)
+            self.hub._repo(call.repo_type, call.repo_id)
         if payload.get("operation") != "upload":
             raise HubError(400, "this test server only serves LFS uploads through the batch API")
         objects = []
@@ -809,30 +828,30 @@ class _Handler(BaseHTTPRequestHandler):
             ctype="application/vnd.git-lfs+json",
         )
 
-    def _lfs_object(self, method: str, oid: str, rest: list[str], body: bytes) -> None:
-        """PUT the bytes of an LFS object (checked against its sha256), or POST to verify it is stored."""
-        if not SHA256_RE.match(oid):
-            raise HubError(400, f"bad LFS oid {oid!r}")
-        if method == "PUT" and not rest:
-            if hashlib.sha256(body).hexdigest() != oid:
-                raise HubError(400, f"uploaded bytes do not hash to {oid}")
-            with self.hub._lock:
-                self.hub._lfs_objects[oid] = body
-            self._send(200, b"")
-        elif method == "POST" and rest == ["verify"]:
-            self._authorize()
-            payload = json.loads(body or b"{}")
-            with self.hub._lock:
-                data = self.hub._lfs_objects.get(oid)
-            if data is None or payload.get("oid") != oid or payload.get("size") != len(data):
-                raise HubError(404, f"LFS object {oid} is not stored with that size")
-            self._json({"success": True})
-        else:
-            raise HubError(404, f"no such LFS route: {method} /_lfs/{oid}/{'/'.join(rest)}")
-
-    def _resolve(self, repo_type: str, repo_id: str, revision: str, path: str) -> None:
+    def _lfs_upload(self, call: Call) -> None:
+        """PUT the bytes of an LFS object, checked against its sha256."""
+        oid = _check_oid(call.oid)
+        if hashlib.sha256(call.body).hexdigest() != oid:
+            raise HubError(400, f"uploaded bytes do not hash to {oid}")
         with self.hub._lock:
-            commit = self.hub._repo(repo_type, repo_id).resolve(revision)
+            self.hub._lfs_objects[oid] = call.body
+        self._send(200, b"")
+
+    def _lfs_verify(self, call: Call) -> None:
+        """POST to verify that an LFS object is stored with the size the client expects."""
+        oid = _check_oid(call.oid)
+        self._authorize()
+        payload = call.payload()
+        with self.hub._lock:
+            data = self.hub._lfs_objects.get(oid)
+        if data is None or payload.get("oid") != oid or payload.get("size") != len(data):
+            raise HubError(404, f"LFS object {oid} is not stored with that size")
+        self._json({"success": True})
+
+    def _resolve(self, call: Call) -> None:
+        path = call.path
+        with self.hub._lock:
+            commit = self.hub._repo(call.repo_type, call.repo_id).resolve(call.revision)
             data = commit.files.get(path)
             sha256 = commit.lfs.get(path)
         if data is None:
@@ -859,3 +878,39 @@ class _Handler(BaseHTTPRequestHandler):
             data = data[start : end + 1]
             status = 206
         self._send(status, data, headers, ctype="application/octet-stream")
+
+
+_SEGMENT = r"[^/]+"
+_API_REPO = rf"/api/(?P<kind>models|datasets|spaces)/(?P<org>{_SEGMENT})/(?P<name>{_SEGMENT})"
+# a repo in a download or git URL: /datasets/org/name, /spaces/org/name or /org/name for a model (whose
+# owner cannot be one of the Hub's reserved first segments)
+_RESERVED = r"(?!(?:api|_lfs|datasets|spaces)/)"
+_URL_REPO = rf"/(?:(?P<kind>datasets|spaces)/|{_RESERVED})(?P<org>{_SEGMENT})/(?P<name>{_SEGMENT})"
+_REV = rf"(?P<rev>{_SEGMENT})"  # a revision with a slash (refs/pr/1) arrives percent-encoded
+
+
+def _make_route(methods: str, pattern: str, handler: Callable[[_Handler, Call], None]) -> Route:
+    return Route(tuple(methods.split()), re.compile(pattern), handler)
+
+
+ROUTES: tuple[Route, ...] = (
+    _make_route("POST", r"/api/repos/create", _Handler._create_repo),
+    _make_route("DELETE", r"/api/repos/delete", _Handler._delete_repo),
+    _make_route("POST", r"/api/validate-yaml", _Handler._validate_yaml),
+    _make_route("GET", r"/api/whoami-v2", _Handler._whoami),
+    _make_route("GET", _API_REPO, _Handler._repo_info),
+    _make_route("GET", rf"{_API_REPO}/revision/{_REV}", _Handler._repo_info),
+    _make_route("POST", rf"{_API_REPO}/preupload/{_REV}", _Handler._preupload),
+    _make_route("POST", rf"{_API_REPO}/commit/{_REV}", _Handler._commit),
+    _make_route("GET", rf"{_API_REPO}/tree/{_REV}(?:/(?P<path>.+))?", _Handler._tree),
+    _make_route("POST", rf"{_API_REPO}/paths-info/{_REV}", _Handler._paths_info),
+    _make_route("GET", rf"{_API_REPO}/commits/{_REV}", _Handler._commits),
+    _make_route("GET", rf"{_API_REPO}/refs(?:/.*)?", _Handler._refs),
+    _make_route("POST", rf"{_API_REPO}/branch/{_REV}", _Handler._create_branch),
+    _make_route("DELETE", rf"{_API_REPO}/branch/{_REV}", _Handler._delete_branch),
+    _make_route("PUT", rf"/_lfs/(?P<oid>{_SEGMENT})", _Handler._lfs_upload),
+    _make_route("POST", rf"/_lfs/(?P<oid>{_SEGMENT})/verify", _Handler._lfs_verify),
+    _make_route("POST", rf"{_URL_REPO}\.git/info/lfs/objects/batch", _Handler._lfs_batch),
+    _make_route("GET HEAD", rf"{_URL_REPO}/resolve/{_REV}/(?P<path>.+)", _Handler._resolve),
+)
+"""Every endpoint the server answers, in one place; anything else is a 404 naming method and path."""
