@@ -139,3 +139,23 @@ def test_no_registry_data_says_so(rep_home: Path) -> None:
     out = cli(rep_home, "analyze", "--no-scan")
     assert out.returncode == 0, out.stderr
     assert math.isfinite(len(out.stdout))
+
+
+def test_derived_headlines_count_passes_from_values_and_from_zero_one_summaries() -> None:
+    """A pair's threshold derives the headline: from the sorted values of a continuous cell, and from
+    (n, ones) alone when every continuous score is 0 or 1 (the cell then carries no values)."""
+    import numpy as np
+    from emergebench.metric_pairs import MetricPair
+    from emergebench_report.pooled import Cell, CurveKey, ModelMeta, Pool
+
+    key = CurveKey("t", "1", "{}", "", "", "")
+    cells = [
+        Cell(key, "m/a", "z", 5, 1.0, np.array([-1.0, -0.5, 0.0, 0.5, 2.0]), 1),  # z <= 0 passes: 3 of 5
+        Cell(key, "m/b", "z", 4, 3.0, None, 1),  # three 1s and one 0: only the 0 passes
+    ]
+    pool = Pool(cells, {"m/a": ModelMeta("f", 10**8), "m/b": ModelMeta("f", 10**9)})
+    pairs = {"t": [MetricPair(headline="solved", continuous="z", threshold=0.0, lower_is_better=True)]}
+    rows = {(p.model_id, p.metric): p for p in analyze(pool, pairs, diagnostics=False).points}
+    assert rows[("m/a", "solved")].mean == pytest.approx(3 / 5) and rows[("m/a", "solved")].derived
+    assert rows[("m/b", "solved")].mean == pytest.approx(1 / 4) and rows[("m/b", "solved")].n == 4
+    assert rows[("m/a", "z")].mean == pytest.approx(0.2) and rows[("m/b", "z")].mean == pytest.approx(0.75)

@@ -8,12 +8,13 @@ import json
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from emergebench.metric_pairs import MetricPair
 
 from .bootstrap import DEFAULT_RESAMPLES, binary_estimates, shared_weight_estimates
-from .diagnostics import Diagnosis, diagnose, pair_verdict
+from .diagnostics import Diagnosis, diagnose_many, pair_verdict
 from .pooled import Cell, CurveKey, Pool
 
 UNKNOWN_FAMILY = "unknown"
@@ -56,6 +57,11 @@ class Analysis:
     unplaced_models: list[str] = field(default_factory=list)  # models without a parameter count
 
 
+def _passes(pair: MetricPair, value: Any) -> Any:
+    """Whether a continuous score (or an array of them) reaches the pair's threshold."""
+    return value <= pair.threshold if pair.lower_is_better else value >= pair.threshold
+
+
 def _derive(cells: list[Cell], pairs: dict[str, list[MetricPair]]) -> list[Cell]:
     """Add headline cells derived from continuous ones where a pair has a threshold and no headline score."""
     have = {(c.key, c.model_id, c.metric) for c in cells}
@@ -66,10 +72,14 @@ def _derive(cells: list[Cell], pairs: dict[str, list[MetricPair]]) -> list[Cell]
                 continue
             if (cell.key, cell.model_id, pair.headline) in have:
                 continue
-            v = cell.values
-            passed = v <= pair.threshold if pair.lower_is_better else v >= pair.threshold
+            if cell.values is not None:
+                ones = float(np.count_nonzero(_passes(pair, cell.values)))
+            else:  # a 0/1 cell: its ones and its zeros each pass or fail together
+                ones = (cell.total if _passes(pair, 1.0) else 0.0) + (
+                    cell.n - cell.total if _passes(pair, 0.0) else 0.0
+                )
             extra.append(
-                Cell(cell.key, cell.model_id, pair.headline, passed.astype(float), cell.runs, True, cell.origins)
+                Cell(cell.key, cell.model_id, pair.headline, cell.n, ones, None, cell.runs, True, cell.origins)
             )
             have.add((cell.key, cell.model_id, pair.headline))
     return cells + extra
@@ -79,15 +89,16 @@ def _estimate_cells(cells: list[Cell], resamples: int, seed: int) -> list[tuple[
     """Mean and 95% percentile-bootstrap interval of every cell (0/1 cells in closed form, see bootstrap.py)."""
     rng = np.random.default_rng(seed)
     out: list[tuple[float, float, float, int] | None] = [None] * len(cells)
-    binary = [i for i, c in enumerate(cells) if bool(np.all((c.values == 0.0) | (c.values == 1.0)))]
+    binary = [i for i, c in enumerate(cells) if c.values is None]
     if binary:
-        ones = np.array([cells[i].values.sum() for i in binary])
-        totals = np.array([cells[i].values.size for i in binary], dtype=float)
+        ones = np.array([cells[i].total for i in binary])
+        totals = np.array([cells[i].n for i in binary], dtype=float)
         mean, low, high = binary_estimates(ones, totals)
         for j, i in enumerate(binary):
             out[i] = (float(mean[j]), float(low[j]), float(high[j]), int(totals[j]))
     rest = [i for i, value in enumerate(out) if value is None]
-    for i, est in zip(rest, shared_weight_estimates([cells[i].values for i in rest], rng, resamples), strict=True):
+    samples = [cells[i].values for i in rest]
+    for i, est in zip(rest, shared_weight_estimates(samples, rng, resamples), strict=True):  # type: ignore[arg-type]
         out[i] = (est.mean, est.ci_low, est.ci_high, est.n)
     return out  # type: ignore[return-value]
 
@@ -148,18 +159,25 @@ def build_curves(points: list[Point], diagnostics: bool = True) -> list[Curve]:
     for p in points:
         if p.parameters is not None:
             by_curve[(p.key, p.metric, p.family)].append(p)
-    curves = []
-    for (key, metric, family), pts in by_curve.items():
+    groups = list(by_curve.items())
+    for _, pts in groups:
         pts.sort(key=lambda p: (p.parameters, p.model_id))
-        if diagnostics:
-            x = np.log10([p.parameters for p in pts])
-            y = np.array([p.mean for p in pts])
-            se = np.array([(p.ci_high - p.ci_low) / (2 * 1.959963984540054) for p in pts])
-            diagnosis = diagnose(x, y, se)
-        else:
-            diagnosis = Diagnosis(len(pts), verdict="not computed")
-        curves.append(Curve(key, metric, family, pts[0].role, pts, diagnosis))
-    return curves
+    diagnoses = [Diagnosis(len(pts), verdict="not computed") for _, pts in groups]
+    if diagnostics:
+        # curves over the same models share the logistic grid: diagnosed together (diagnose_many)
+        by_x: dict[bytes, list[int]] = defaultdict(list)
+        xs = [np.log10([p.parameters for p in pts]) for _, pts in groups]
+        for i, x in enumerate(xs):
+            by_x[x.tobytes()].append(i)
+        for members in by_x.values():
+            ys = [np.array([p.mean for p in groups[i][1]]) for i in members]
+            ses = [np.array([(p.ci_high - p.ci_low) / (2 * 1.959963984540054) for p in groups[i][1]]) for i in members]
+            for i, diagnosis in zip(members, diagnose_many(xs[members[0]], ys, ses), strict=True):
+                diagnoses[i] = diagnosis
+    return [
+        Curve(key, metric, family, pts[0].role, pts, diagnosis)
+        for ((key, metric, family), pts), diagnosis in zip(groups, diagnoses, strict=True)
+    ]
 
 
 def pair_curves(curves: list[Curve]) -> list[tuple[Curve, Curve, str]]:

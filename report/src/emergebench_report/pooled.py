@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 import duckdb
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 from emergebench_registry.query import origin_sql
 
 # Run statuses whose samples are pooled; others are counted and reported as skipped.
@@ -33,15 +32,23 @@ class CurveKey:
 
 @dataclass
 class Cell:
-    """One model's scores of one metric on one curve: one value per pooled sample."""
+    """One model's scores of one metric on one curve, summarised: the pooled samples' count ``n`` and
+    sum ``total``; ``values`` (sorted) only when some score is not 0 or 1, since a 0/1 cell's interval
+    needs nothing but n and its number of ones (see bootstrap.py)."""
 
     key: CurveKey
     model_id: str
     metric: str
-    values: np.ndarray
+    n: int
+    total: float
+    values: np.ndarray | None  # None: every score is 0 or 1 (then ``total`` is the number of ones)
     runs: int
     derived: bool = False  # computed from a metric pair's threshold, not stored
     origins: tuple[str, ...] = ()  # where the pooled runs came from: native, inspect, lm-eval, helm, eee
+
+    @property
+    def binary(self) -> bool:
+        return self.values is None
 
 
 @dataclass
@@ -63,12 +70,22 @@ SELECT run_id, model_id, task, task_version, coalesce(CAST(task_args AS VARCHAR)
 FROM runs WHERE status IN (SELECT unnest($statuses)) AND ($tasks IS NULL OR list_contains($tasks, task))
 """
 
+# Scores are summarised per (run, group, metric) first, where the grouping is cheap (two short keys
+# instead of eight text columns), then the few thousand summaries are pooled per comparison key.
+# Only cells with a score other than 0 or 1 carry their values to Python.
 _CELLS = """
-WITH r AS ({runs})
-SELECT r.task, r.task_version, r.task_args, r.grader, r.grader_model, {group} AS grp, r.model_id,
-       s.name AS metric, list(s.value) AS vals
-FROM scores s JOIN r USING (run_id) {join}
-WHERE s.value IS NOT NULL AND isfinite(s.value) {where}
+WITH r AS ({runs}),
+per_run AS (
+  SELECT s.run_id, {group} AS grp, s.name AS metric, count(*) AS n, sum(s.value) AS total,
+         count(*) FILTER (WHERE s.value <> 0 AND s.value <> 1) AS other, list(s.value) AS vals
+  FROM scores s {join}
+  WHERE s.value IS NOT NULL AND isfinite(s.value) AND s.run_id IN (SELECT run_id FROM r {where})
+  GROUP BY ALL
+)
+SELECT r.task, r.task_version, r.task_args, r.grader, r.grader_model, p.grp, r.model_id, p.metric,
+       sum(p.n) AS n, sum(p.total) AS total,
+       CASE WHEN sum(p.other) > 0 THEN flatten(list(p.vals)) END AS vals
+FROM per_run p JOIN r USING (run_id)
 GROUP BY ALL
 """
 
@@ -89,7 +106,7 @@ def load_pool(
     runs_sql = _RUNS.replace("{origin}", origin_sql())
     cells: list[Cell] = []
     grouped = {t: keys for t, keys in group_by.items() if keys and (tasks is None or t in tasks)}
-    plain_where = "AND r.task NOT IN (SELECT unnest($grouped))" if grouped else ""
+    plain_where = "WHERE task NOT IN (SELECT unnest($grouped))" if grouped else ""
     queries = [
         (
             _CELLS.format(runs=runs_sql, group="''", join="", where=plain_where),
@@ -101,7 +118,7 @@ def load_pool(
             runs=runs_sql,
             group=_group_expr(keys),
             join="JOIN samples sm ON sm.run_id = s.run_id AND sm.sample_id = s.sample_id AND sm.epoch = s.epoch",
-            where="AND r.task = $task",
+            where="WHERE task = $task",
         )
         queries.append((sql, {**params, "task": task}))
     for sql, args in queries:
@@ -139,14 +156,20 @@ def _cells_from_arrow(table: pa.Table) -> list[Cell]:
         return []
     table = table.combine_chunks()
     vals = table.column("vals").chunk(0)
-    flat = pc.list_flatten(vals).to_numpy(zero_copy_only=False).astype(float)
+    flat = vals.values.to_numpy(zero_copy_only=False).astype(float)  # the offsets index this child array
     offsets = vals.offsets.to_numpy()
+    has_values = vals.is_valid().to_numpy(zero_copy_only=False)
     names = ("task", "task_version", "task_args", "grader", "grader_model", "grp", "model_id", "metric")
     cols = {name: table.column(name).to_pylist() for name in names}
+    n = table.column("n").to_numpy()
+    total = table.column("total").to_numpy()
+    keys: dict[tuple[str, ...], CurveKey] = {}
     out = []
     for i in range(table.num_rows):
-        key = CurveKey(*(cols[name][i] for name in names[:6]))
-        values = flat[offsets[i] : offsets[i + 1]]
-        values.sort()  # DuckDB's list order varies; the seeded bootstrap must not
-        out.append(Cell(key, cols["model_id"][i], cols["metric"][i], values, 0))
+        key_fields = tuple(cols[name][i] for name in names[:6])
+        key = keys.get(key_fields) or keys.setdefault(key_fields, CurveKey(*key_fields))
+        values = None
+        if has_values[i]:  # sorted: DuckDB's list order varies, the seeded bootstrap must not
+            values = np.sort(flat[offsets[i] : offsets[i + 1]])
+        out.append(Cell(key, cols["model_id"][i], cols["metric"][i], int(n[i]), float(total[i]), values, 0))
     return out
