@@ -42,6 +42,15 @@ if [ "$dev" = 1 ]; then
     [ -f "$fixture/pyproject.toml" ] && packages+=(-e "./$fixture")
   done
   packages+=(-e ".[dev]")
+  # Every Eval Ever's validator checks the records `export --format eee` writes (tests). every-eval-ever
+  # needs Python >= 3.12 while emergebench supports 3.11, so it lives in a side venv, .venv-eee, made
+  # from a 3.12+ interpreter found on PATH or in pyenv (scripts/find_python312.sh; EEE_PYTHON overrides).
+  if eee_python=$(bash scripts/find_python312.sh); then
+    [ -x .venv-eee/bin/python ] || "$eee_python" -m venv .venv-eee
+    .venv-eee/bin/python -m pip --disable-pip-version-check -q install "every-eval-ever==0.3.0"
+  else
+    echo "setup.sh: no Python >= 3.12 for .venv-eee; the EEE export tests will fail until EEE_PYTHON names one" >&2
+  fi
 else
   packages+=(-e .)
 fi

@@ -101,7 +101,9 @@ def run_inspect(bin_dir: Path, base_url: str, work: Path, out: Path) -> None:
         shutil.copy(log, out / f"inspect-addition.{fmt}")
 
 
-def run_lmeval(bin_dir: Path, base_url: str, work: Path, out: Path) -> None:
+def run_lmeval(
+    bin_dir: Path, base_url: str, work: Path, out: Path, model: str = "smollm2-135m-instruct", dest: str = "lm-eval"
+) -> None:
     tasks = work / "tasks"
     tasks.mkdir(exist_ok=True)
     data = tasks / "addition.jsonl"
@@ -138,7 +140,7 @@ def run_lmeval(bin_dir: Path, base_url: str, work: Path, out: Path) -> None:
             "--model",
             "local-chat-completions",
             "--model_args",
-            f"model=smollm2-135m-instruct,base_url={base_url}/chat/completions,num_concurrent=1,tokenized_requests=False",
+            f"model={model},base_url={base_url}/chat/completions,num_concurrent=1,tokenized_requests=False",
             "--tasks",
             "addition",
             "--include_path",
@@ -154,11 +156,11 @@ def run_lmeval(bin_dir: Path, base_url: str, work: Path, out: Path) -> None:
     )
     (result,) = results.rglob("results_*.json")
     (samples,) = results.rglob("samples_addition_*.jsonl")
-    dest = out / "lm-eval"  # lm-eval's own file names: the importer pairs results and samples by them
-    shutil.rmtree(dest, ignore_errors=True)
-    dest.mkdir()
-    shutil.copy(result, dest / result.name)
-    shutil.copy(samples, dest / samples.name)
+    target = out / dest  # lm-eval's own file names: the importer pairs results and samples by them
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir()
+    shutil.copy(result, target / result.name)
+    shutil.copy(samples, target / samples.name)
 
 
 def main() -> None:

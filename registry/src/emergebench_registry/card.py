@@ -63,5 +63,9 @@ def dataset_card(repo: str, files: list[str]) -> str:
 
 def card_blob_id(card: str) -> str:
     """The git blob id the Hub reports for a README holding ``card``: compared, never downloaded."""
-    data = card.encode()
+    return blob_id(card.encode())
+
+
+def blob_id(data: bytes) -> str:
+    """The git blob id of a file holding ``data`` (what the Hub reports for a file not in LFS)."""
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()

@@ -223,11 +223,44 @@ def ingest_command(run_dirs: tuple[Path, ...], registry_path: str | None) -> Non
         raise click.exceptions.Exit(1)
 
 
+def eee_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Options of an Every Eval Ever record that the registry does not know."""
+    func = click.option(
+        "--model-id",
+        "model_ids",
+        multiple=True,
+        metavar="LOCAL=ORG/NAME",
+        help="EEE id (the model's Hub id, which names its developer) of a registry model id; repeatable.",
+    )(func)
+    func = click.option(
+        "--relationship",
+        type=click.Choice(["first_party", "third_party", "collaborative", "other"]),
+        default="third_party",
+        show_default=True,
+        help="EEE evaluator_relationship: who ran the evaluation relative to the model's developer.",
+    )(func)
+    return click.option(
+        "--organization",
+        default="emergebench",
+        show_default=True,
+        help="EEE source_organization_name: who provides the records.",
+    )(func)
+
+
 @click.command("export")
 @click.option("--out", "-o", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
 @click.option("--run", "run_ids", multiple=True, help="Only these run ids (repeatable).")
 @click.option("--include-running", is_flag=True, help="Also export runs still marked running.")
 @click.option("--contributor", default=None, help="Name recorded on runs that have no contributor yet.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["parquet", "eee"]),
+    default="parquet",
+    show_default=True,
+    help="parquet: the registry's shards; eee: Every Eval Ever records (docs/export-eee.md).",
+)
+@eee_options
 @registry_option
 @scan_option
 @guarded
@@ -236,17 +269,54 @@ def export_command(
     run_ids: tuple[str, ...],
     include_running: bool,
     contributor: str | None,
+    fmt: str,
+    organization: str,
+    relationship: str,
+    model_ids: tuple[str, ...],
     registry_path: str | None,
     no_scan: bool,
 ) -> None:
-    """Write each run as immutable zstd Parquet shards: OUT/data/<table>/<task>/<run_id>.parquet."""
+    """Write each run as immutable zstd Parquet shards: OUT/data/<table>/<task>/<run_id>.parquet; or,
+    with --format eee, as Every Eval Ever records: OUT/data/<task>/<developer>/<model>/<uuid>.json
+    plus <uuid>_samples.jsonl.
+
+    \b
+    Examples:
+        emergebench export --out shards/
+        emergebench export --format eee --out eee/ --model-id llamacpp/smollm2-135m=HuggingFaceTB/SmolLM2-135M-Instruct
+    """
     store = _store(registry_path, no_scan)
+    if fmt == "eee":
+        _export_eee(store, out_dir, run_ids, include_running, organization, relationship, model_ids)
+        return
     with store.reader() as con:
         report = export_runs(con, out_dir, list(run_ids) or None, include_running, contributor)
     click.echo(
         f"Exported {len(report.runs)} run(s): {len(report.written)} shard(s) written, "
         f"{len(report.skipped)} already present (shards are immutable) under {out_dir}"
     )
+
+
+def _export_eee(
+    store: Store,
+    out_dir: Path,
+    run_ids: tuple[str, ...],
+    include_running: bool,
+    organization: str,
+    relationship: str,
+    model_ids: tuple[str, ...],
+) -> None:
+    from .export_eee import EeeOptions, eee_records, parse_model_ids, write_records
+
+    options = EeeOptions(organization, relationship, parse_model_ids(model_ids))
+    with store.reader() as con:
+        report = eee_records(con, list(run_ids) or None, include_running, options)
+    written = write_records(out_dir, report.files)
+    click.echo(f"Exported {len(report.runs)} run(s) as {len(written)} Every Eval Ever file(s) under {out_dir}")
+    for run_id, why in report.skipped.items():
+        click.echo(f"  skipped {run_id}: {why}", err=True)
+    if run_ids and report.skipped:
+        raise click.exceptions.Exit(1)
 
 
 @click.command("import")
@@ -283,6 +353,16 @@ endpoint_option = click.option(
 @click.option("--pr", is_flag=True, help="Open a pull request instead of committing to main.")
 @click.option("--contributor", default=os.environ.get("EMERGEBENCH_CONTRIBUTOR"), help="Your name, recorded on runs.")
 @click.option("--run", "run_ids", multiple=True, help="Only these run ids (repeatable).")
+@click.option(
+    "--to",
+    "target",
+    type=click.Choice(["registry", "eee"]),
+    default="registry",
+    show_default=True,
+    help="registry: Parquet shards and a dataset card; eee: a pull request of Every Eval Ever records to an "
+    "EEE datastore repo (docs/pooling.md).",
+)
+@eee_options
 @registry_option
 @scan_option
 @guarded
@@ -292,20 +372,59 @@ def push_command(
     pr: bool,
     contributor: str | None,
     run_ids: tuple[str, ...],
+    target: str,
+    organization: str,
+    relationship: str,
+    model_ids: tuple[str, ...],
     registry_path: str | None,
     no_scan: bool,
 ) -> None:
-    """Upload runs the repo lacks, in one commit, and regenerate its dataset card."""
+    """Upload runs the repo lacks, in one commit, and regenerate its dataset card; or, with --to eee, open
+    a pull request adding their Every Eval Ever records to an EEE datastore (never its main branch).
+
+    \b
+    Examples:
+        emergebench sync push --repo my-org/emergebench-runs
+        emergebench sync push --to eee --repo evaleval/EEE_datastore \\
+            --model-id llamacpp/smollm2-135m=HuggingFaceTB/SmolLM2-135M-Instruct
+    """
     from .sync import push
 
     _check_repo(repo)
     store = _store(registry_path, no_scan)
+    if target == "eee":
+        _push_eee(store, repo, endpoint, run_ids, organization, relationship, model_ids)
+        return
     report = push(store, repo, endpoint, pr, contributor, list(run_ids) or None, lambda m: click.echo(m, err=True))
     if not report.runs and not report.files:
         click.echo(f"Nothing to push: {repo} already has every finished run.")
         return
     where = f"pull request {report.pr_url}" if report.pr_url else f"commit {report.commit}"
     click.echo(f"Pushed {len(report.runs)} run(s), {len(report.files)} shard(s) to {repo} ({where}).")
+
+
+def _push_eee(
+    store: Store,
+    repo: str,
+    endpoint: str | None,
+    run_ids: tuple[str, ...],
+    organization: str,
+    relationship: str,
+    model_ids: tuple[str, ...],
+) -> None:
+    from .export_eee import EeeOptions, parse_model_ids
+    from .sync_eee import push_eee
+
+    options = EeeOptions(organization, relationship, parse_model_ids(model_ids))
+    report, skipped = push_eee(store, repo, endpoint, list(run_ids) or None, options, lambda m: click.echo(m, err=True))
+    for run_id, why in skipped.items():
+        click.echo(f"  skipped {run_id}: {why}", err=True)
+    if report.pr_url:
+        click.echo(f"Opened pull request {report.pr_url}: {len(report.runs)} run(s), {len(report.files)} file(s).")
+    else:
+        click.echo(f"Nothing to push: {repo} already has these records (on main or in a pull request).")
+    if run_ids and skipped:
+        raise click.exceptions.Exit(1)
 
 
 @sync_group.command("pull")

@@ -38,3 +38,15 @@ def find_leak(table: pa.Table, token: str | None = None) -> str | None:
 def shard_leak(path: Path, token: str | None = None) -> str | None:
     """``find_leak`` over one shard file."""
     return find_leak(pq.read_table(path), token)
+
+
+def text_leak(data: bytes, token: str | None = None) -> str | None:
+    """``find_leak`` for a text file about to be published (an Every Eval Ever record)."""
+    import re
+
+    text = data.decode("utf-8", errors="replace")
+    if token and token in text:
+        return "it contains your Hub token"
+    if re.search(CREDENTIAL_URL, text, re.IGNORECASE):
+        return "it holds a URL with credentials (user:password@host or a key in its query string)"
+    return None

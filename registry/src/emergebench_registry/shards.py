@@ -122,6 +122,25 @@ class ExportReport:
     runs: list[str] = field(default_factory=list)
 
 
+def selected_runs(
+    con: duckdb.DuckDBPyConnection, run_ids: list[str] | None, include_running: bool
+) -> list[tuple[str, str]]:
+    """(run_id, task) of the runs an export writes: the ids given (each must exist), else every run,
+    leaving out those still running unless asked."""
+    where = "" if include_running else "WHERE status <> 'running'"
+    rows = con.execute(f"SELECT run_id, task FROM runs {where} ORDER BY run_id").fetchall()
+    if run_ids is None:
+        return rows
+    wanted = set(run_ids)
+    unknown = wanted - {r[0] for r in rows}
+    if unknown:
+        raise UsageError(
+            f"no exportable run(s) {', '.join(sorted(unknown))} in the registry "
+            "(unknown ids, or runs still running: see `emergebench runs`)"
+        )
+    return [r for r in rows if r[0] in wanted]
+
+
 def export_runs(
     con: duckdb.DuckDBPyConnection,
     out_dir: Path,
@@ -130,19 +149,8 @@ def export_runs(
     contributor: str | None = None,
 ) -> ExportReport:
     """Write each selected run's shards under ``out_dir``; existing shards are immutable and kept."""
-    where = "" if include_running else "WHERE status <> 'running'"
-    rows = con.execute(f"SELECT run_id, task FROM runs {where} ORDER BY run_id").fetchall()
-    if run_ids is not None:
-        wanted = set(run_ids)
-        unknown = wanted - {r[0] for r in rows}
-        if unknown:
-            raise UsageError(
-                f"no exportable run(s) {', '.join(sorted(unknown))} in the registry "
-                "(unknown ids, or runs still running: see `emergebench runs`)"
-            )
-        rows = [r for r in rows if r[0] in wanted]
     report = ExportReport()
-    for run_id, task in rows:
+    for run_id, task in selected_runs(con, run_ids, include_running):
         try:
             targets = {t: identifiers.contained(out_dir, shard_path(t, task, run_id)) for t in SHARD_TABLES}
         except UsageError as exc:

@@ -11,14 +11,15 @@ from pathlib import Path
 from emergebench.errors import UsageError
 
 from ..store import Store
-from . import inspect_log, lm_eval
+from . import eee, inspect_log, lm_eval
 from .common import ExternalRun, ImportFormatError, to_bundle
-from .model_names import family_and_size, load_rules
+from .model_names import ModelRule, family_and_size, load_rules, rule_for
 
 Reader = Callable[[Path, dict[str, str]], list[ExternalRun]]
 READERS: dict[str, tuple[Reader, tuple[str, ...]]] = {
     "inspect": (inspect_log.read, (".eval", ".json")),
     "lm-eval": (lm_eval.read, ("results_*.json",)),
+    "eee": (eee.read, (".json",)),
 }
 
 
@@ -45,6 +46,17 @@ def expand(fmt: str, paths: list[Path]) -> list[Path]:
     return list(dict.fromkeys(files))
 
 
+def _describe_model(run: ExternalRun, rules: list[ModelRule]) -> None:
+    """Family and size: the user's table first, then what the source states (EEE records may give a
+    parameter count), then the size in the model's name."""
+    if rule_for(run.model_id, rules) is not None or (run.family is None and run.parameters is None):
+        run.family, run.parameters = family_and_size(run.model_id, rules)
+        return
+    family, parameters = family_and_size(run.model_id, [])
+    run.family = run.family or family
+    run.parameters = run.parameters or parameters
+
+
 def import_results(
     store: Store,
     fmt: str,
@@ -64,7 +76,7 @@ def import_results(
             runs = reader(path, task_map or {})
             bundles = []
             for run in runs:
-                run.family, run.parameters = family_and_size(run.model_id, rules)
+                _describe_model(run, rules)
                 bundles.append(to_bundle(run, str(path)))
         except (ImportFormatError, UsageError) as exc:
             report.rejected[str(path)] = str(exc)

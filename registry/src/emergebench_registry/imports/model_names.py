@@ -49,10 +49,15 @@ def load_rules(path: Path | None) -> list[ModelRule]:
     return rules
 
 
+def rule_for(model_id: str, rules: list[ModelRule]) -> ModelRule | None:
+    """The user's first rule matching the model id, if any."""
+    return next((rule for rule in rules if rule.pattern.search(model_id)), None)
+
+
 def family_and_size(model_id: str, rules: list[ModelRule]) -> tuple[str | None, int | None]:
-    for rule in rules:
-        if rule.pattern.search(model_id):
-            return rule.family, rule.parameters
+    rule = rule_for(model_id, rules)
+    if rule is not None:
+        return rule.family, rule.parameters
     name = model_id.rsplit("/", 1)[-1]
     match = _SIZE.search(name)
     if match is None:

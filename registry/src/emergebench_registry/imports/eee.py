@@ -1,0 +1,277 @@
+"""Every Eval Ever records: an aggregate ``<uuid>.json`` (schema ``eval.schema.json``) and, beside it,
+the instance-level ``<uuid>_samples.jsonl`` its ``detailed_evaluation_results`` names. Read with the
+standard library (every-eval-ever itself needs Python >= 3.12); every field used is checked here and a
+record that breaks the schema's rules for it is refused by name. See docs/import-eee.md.
+
+One aggregate file may hold results of several evaluations (``evaluation_name``); each becomes one run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ..identifiers import PathEscapeError, contained
+from .common import (
+    ExternalMetric,
+    ExternalRun,
+    ExternalSample,
+    ImportFormatError,
+    checked_size,
+    namespaced,
+    score_value,
+    sha256_of,
+)
+
+SAMPLES_SUFFIX = "_samples.jsonl"
+
+
+def aggregate_of(path: Path) -> Path:
+    """The aggregate a path stands for: itself, or for an instance file the ``<uuid>.json`` beside it."""
+    if path.name.endswith(SAMPLES_SUFFIX):
+        return path.with_name(path.name.removesuffix(SAMPLES_SUFFIX) + ".json")
+    return path
+
+
+def _field(obj: Any, key: str, kind: type | tuple[type, ...], where: str, required: bool = True) -> Any:
+    value = obj.get(key) if isinstance(obj, dict) else None
+    if value is None:
+        if required:
+            raise ImportFormatError(f"{where}.{key} is required")
+        return None
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+        names = " or ".join(k.__name__ for k in kinds)
+        raise ImportFormatError(f"{where}.{key} must be {names}, got {type(value).__name__}")
+    return value
+
+
+def _time(value: Any) -> datetime | None:
+    """EEE timestamps: Unix epoch seconds as text (what its converters write), or ISO 8601."""
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        return None
+    try:
+        return datetime.fromtimestamp(float(value), UTC)
+    except (ValueError, OverflowError, OSError):
+        pass
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _metric_name(result: dict[str, Any], where: str) -> str:
+    config = _field(result, "metric_config", dict, where)
+    _field(config, "lower_is_better", bool, f"{where}.metric_config")
+    name = config.get("metric_id") or config.get("metric_name") or "score"
+    if not isinstance(name, str):
+        raise ImportFormatError(f"{where}.metric_config.metric_id must be text")
+    return name
+
+
+def _parameters(model_info: dict[str, Any]) -> int | None:
+    """The parameter count the record states (lm-eval's converter writes ``num_parameters``)."""
+    details = model_info.get("additional_details") or {}
+    for key in ("num_parameters", "parameters", "params"):
+        value = details.get(key) if isinstance(details, dict) else None
+        try:
+            number = int(str(value))
+        except (TypeError, ValueError):
+            continue
+        if number > 0:
+            return number
+    return None
+
+
+def _samples_path(path: Path, record: dict[str, Any]) -> Path | None:
+    """The instance file the aggregate declares, which EEE requires to be its sibling
+    ``<uuid>_samples.jsonl``; any other declared path is refused (never followed)."""
+    detail = record.get("detailed_evaluation_results")
+    if detail is None:
+        return None
+    declared = _field(detail, "file_path", str, "detailed_evaluation_results")
+    if _field(detail, "format", str, "detailed_evaluation_results") != "jsonl":
+        raise ImportFormatError("detailed_evaluation_results.format must be 'jsonl'")
+    expected = path.stem + SAMPLES_SUFFIX
+    if declared.rsplit("/", 1)[-1] != expected or ".." in declared.split("/"):
+        raise ImportFormatError(
+            f"detailed_evaluation_results.file_path {declared[:200]!r} is not the sibling {expected} EEE requires"
+        )
+    try:
+        found = contained(path.parent, expected)
+    except PathEscapeError as exc:
+        raise ImportFormatError(str(exc)) from None
+    if not found.is_file():
+        raise ImportFormatError(
+            f"its instance file {expected} is not beside it: copy it next to {path.name}, or drop "
+            "detailed_evaluation_results to import the aggregate alone"
+        )
+    return found
+
+
+def _target(reference: Any) -> Any:
+    """EEE's ``reference`` is a list of acceptable answers; a single one is stored as itself."""
+    return reference[0] if isinstance(reference, list) and len(reference) == 1 else reference
+
+
+def _epoch(row: dict[str, Any]) -> int | None:
+    """The epoch inspect's converter keeps in ``metadata.epoch`` (as text), when it is a small integer."""
+    metadata = row.get("metadata")
+    value = metadata.get("epoch") if isinstance(metadata, dict) else None
+    if isinstance(value, int | str) and not isinstance(value, bool) and str(value).isdigit():
+        epoch = int(str(value))
+        return epoch if 1 <= epoch <= 1_000_000 else None
+    return None
+
+
+def _instances(path: Path, record: dict[str, Any], metric_of: dict[str, str]) -> dict[str, list[ExternalSample]]:
+    """Instance rows by evaluation_name. EEE has no epoch field: inspect's converter writes one row per
+    epoch with ``metadata.epoch``; without it, rows repeating a (sample, metric) become epochs 1, 2, ...
+    in file order."""
+    checked_size(path)
+    grouped: dict[str, dict[tuple[str, int], ExternalSample]] = defaultdict(dict)
+    seen: dict[tuple[str, str, str], int] = defaultdict(int)
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            where = f"{path.name} line {number}"
+            try:
+                row = json.loads(line)
+            except (ValueError, RecursionError) as exc:
+                raise ImportFormatError(f"{where} is not JSON ({exc})") from None
+            if not isinstance(row, dict):
+                raise ImportFormatError(f"{where} is not an object")
+            if row.get("evaluation_id") != record["evaluation_id"]:
+                raise ImportFormatError(f"{where}: evaluation_id does not match the aggregate's")
+            if row.get("model_id") != record["model_info"]["id"]:
+                raise ImportFormatError(f"{where}: model_id does not match the aggregate's model_info.id")
+            name = _field(row, "evaluation_name", str, where)
+            sample_id = _field(row, "sample_id", (str, int), where)
+            evaluation = _field(row, "evaluation", dict, where)
+            score = score_value(_field(evaluation, "score", (int, float), f"{where}.evaluation"))
+            metric = metric_of.get(str(row.get("evaluation_result_id")), metric_of.get(name, "score"))
+            key = (name, str(sample_id), metric)
+            seen[key] += 1
+            epoch = _epoch(row) or seen[key]
+            inputs = _field(row, "input", dict, where)
+            output = row.get("output") if isinstance(row.get("output"), dict) else {}
+            raw_out = output.get("raw") if isinstance(output.get("raw"), list) else []
+            sample = grouped[name].get((str(sample_id), epoch))
+            if sample is None:
+                sample = ExternalSample(
+                    sample_id=str(sample_id),
+                    epoch=epoch,
+                    input=_field(inputs, "raw", str, f"{where}.input"),
+                    target=_target(inputs.get("reference")),
+                    answer=raw_out[0] if len(raw_out) == 1 and isinstance(raw_out[0], str) else (raw_out or None),
+                    scores={},
+                )
+                grouped[name][(str(sample_id), epoch)] = sample
+            if score is not None:
+                sample.scores[metric] = score
+    return {name: list(rows.values()) for name, rows in grouped.items()}
+
+
+def read(path: Path, task_map: dict[str, str]) -> list[ExternalRun]:
+    path = aggregate_of(path)
+    checked_size(path)
+    try:
+        record = json.loads(path.read_bytes())
+    except (OSError, ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise ImportFormatError(f"{path}: not an Every Eval Ever record ({type(exc).__name__}: {exc})") from None
+    try:
+        return _runs(path, record, task_map)
+    except ImportFormatError as exc:
+        raise ImportFormatError(f"{path}: {exc}") from None
+
+
+def _runs(path: Path, record: Any, task_map: dict[str, str]) -> list[ExternalRun]:
+    if not isinstance(record, dict) or "evaluation_results" not in record:
+        raise ImportFormatError("not an Every Eval Ever aggregate record (no evaluation_results)")
+    version = _field(record, "schema_version", str, "record")
+    evaluation_id = _field(record, "evaluation_id", str, "record")
+    _field(record, "retrieved_timestamp", str, "record")
+    source = _field(record, "source_metadata", dict, "record")
+    _field(source, "source_organization_name", str, "source_metadata")
+    model_info = _field(record, "model_info", dict, "record")
+    model_id = _field(model_info, "id", str, "model_info")
+    _field(model_info, "name", str, "model_info")
+    library = _field(record, "eval_library", dict, "record")
+    results = _field(record, "evaluation_results", list, "record")
+    if not results:
+        raise ImportFormatError("evaluation_results is empty")
+    by_name: dict[str, list[ExternalMetric]] = defaultdict(list)
+    metric_of: dict[str, str] = {}
+    when: dict[str, datetime | None] = {}
+    datasets: dict[str, Any] = {}
+    generate: dict[str, Any] = {}
+    tasks: dict[str, str] = {}
+    for index, result in enumerate(results):
+        where = f"evaluation_results[{index}]"
+        if not isinstance(result, dict):
+            raise ImportFormatError(f"{where} is not an object")
+        name = _field(result, "evaluation_name", str, where)
+        tasks[name] = namespaced("eee", name, task_map)  # refuses a name that looks like a path
+        source_data = _field(result, "source_data", dict, where)
+        _field(source_data, "dataset_name", str, f"{where}.source_data")
+        details = _field(result, "score_details", dict, where)
+        value = score_value(_field(details, "score", (int, float), f"{where}.score_details"))
+        metric = _metric_name(result, where)
+        uncertainty = details.get("uncertainty") if isinstance(details.get("uncertainty"), dict) else {}
+        stderr_block = uncertainty.get("standard_error") if isinstance(uncertainty.get("standard_error"), dict) else {}
+        n = uncertainty.get("num_samples") if isinstance(uncertainty.get("num_samples"), int) else 0
+        by_name[name].append(ExternalMetric(metric, value, score_value(stderr_block.get("value")), n))
+        if isinstance(result.get("evaluation_result_id"), str):
+            metric_of[result["evaluation_result_id"]] = metric
+        metric_of.setdefault(name, metric)
+        when.setdefault(name, _time(result.get("evaluation_timestamp")))
+        datasets.setdefault(name, source_data)
+        config = result.get("generation_config")
+        if isinstance(config, dict) and isinstance(config.get("generation_args"), dict):
+            generate.setdefault(name, config["generation_args"])
+    samples_path = _samples_path(path, record)
+    instances = _instances(samples_path, record, metric_of) if samples_path else {}
+    unknown = set(instances) - set(by_name)
+    if unknown:
+        raise ImportFormatError(f"instance rows name evaluations the aggregate lacks: {sorted(unknown)[:5]}")
+    digest = sha256_of(path)
+    started = _time(record.get("evaluation_timestamp"))
+    runs = []
+    for name, metrics in by_name.items():
+        samples = instances.get(name, [])
+        runs.append(
+            ExternalRun(
+                framework="eee",
+                framework_version=version,
+                file_sha256=digest,
+                task=tasks[name],
+                task_version="unknown",
+                task_args={},
+                model_id=model_id,
+                main_metric=metrics[0].name,
+                started_at=when[name] or started,
+                finished_at=None,
+                status="complete",
+                samples=samples,
+                metrics=metrics,
+                parameters=_parameters(model_info),
+                provenance={
+                    "file": path.name,
+                    "evaluation_id": evaluation_id,
+                    "samples_file": samples_path.name if samples_path else None,
+                    "samples_sha256": sha256_of(samples_path) if samples_path else None,
+                    "eval_library": {"name": library.get("name"), "version": library.get("version")},
+                    "source_metadata": source,
+                    "model_info": model_info,
+                    "source_data": datasets[name],
+                    "generation_args": generate.get(name),
+                },
+                run_key=f"eee:{evaluation_id}:{name}",
+            )
+        )
+    return runs

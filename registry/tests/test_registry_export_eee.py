@@ -1,0 +1,104 @@
+"""`emergebench export --format eee`: the records it writes pass every-eval-ever's own validator
+(eee_validator.py runs it in .venv-eee), and their numbers are those of the run's own journal."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from eee_validator import validate
+from emergebench_registry.export_eee import EeeOptions, eee_records, record_uuid
+from emergebench_registry.imports import import_results
+from emergebench_registry.query import run_sql
+from emergebench_registry.store import Store
+
+FIXTURES = Path(__file__).parent / "fixtures" / "imports"
+TESTS = Path(__file__).parent
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
+    return subprocess.run(
+        [sys.executable, "-m", "emergebench", *args], capture_output=True, text=True, env=env, timeout=300
+    )
+
+
+def test_native_run_exports_as_valid_eee_records_matching_its_journal(reg_run, reg_home: Path, tmp_path: Path) -> None:
+    result = reg_run()
+    out = tmp_path / "eee"
+    mapped = "scripted/function=ExampleOrg/Sum-1B"
+    done = cli(
+        "export",
+        "--format",
+        "eee",
+        "--out",
+        str(out),
+        "--organization",
+        "Example Lab",
+        "--model-id",
+        mapped,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Exported 1 run(s) as 2 Every Eval Ever file(s)" in done.stdout
+    reports = validate(out)
+    assert len(reports) == 2
+    folder = out / "data" / "regtest_quiz" / "ExampleOrg" / "Sum-1B"
+    name = record_uuid(result.run_id)
+    record = json.loads((folder / f"{name}.json").read_text())
+    rows = [json.loads(line) for line in (folder / f"{name}_samples.jsonl").read_text().splitlines()]
+    # The oracle: the run's own journal, read here line by line.
+    lines = (reg_home / "runs" / result.run_id / "journal.jsonl").read_text().splitlines()
+    journal = [json.loads(line) for line in lines]
+    correct = {j["sample_id"]: j["scores"]["correct"] for j in journal}
+    graded = [r for r in rows if r["metadata"]["score_name"] == "correct"]
+    assert {r["sample_id"]: r["evaluation"]["score"] for r in graded} == correct
+    assert {r["sample_id"]: r["evaluation"]["is_correct"] for r in graded} == {k: v == 1.0 for k, v in correct.items()}
+    assert len(rows) == 2 * len(journal) == record["detailed_evaluation_results"]["total_rows"]
+    overall = next(r for r in record["evaluation_results"] if r["evaluation_result_id"] == "accuracy")
+    assert overall["score_details"]["score"] == pytest.approx(sum(correct.values()) / len(correct))
+    even = next(r for r in record["evaluation_results"] if r["evaluation_result_id"] == "accuracy@even")
+    evens = [v for k, v in correct.items() if int(k[1:]) % 2 == 0]
+    assert even["score_details"]["score"] == pytest.approx(sum(evens) / len(evens))
+    assert record["model_info"]["id"] == "ExampleOrg/Sum-1B" and record["model_info"]["developer"] == "ExampleOrg"
+    assert record["model_info"]["additional_details"]["emergebench_model_id"] == "scripted/function"
+    assert record["source_metadata"]["source_organization_name"] == "Example Lab"
+    assert record["eval_library"]["name"] == "emergebench"
+    # Exporting again writes the same bytes: records are derived from the run alone.
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    again = cli("export", "--format", "eee", "--out", str(out), "--organization", "Example Lab", "--model-id", mapped)
+    assert again.returncode == 0 and {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+def test_imported_runs_export_validly_and_round_trip(reg_home: Path, tmp_path: Path) -> None:
+    import_results(Store(), "inspect", [FIXTURES / "inspect-addition.json"])
+    import_results(Store(), "lm-eval", [FIXTURES / "lm-eval"])
+    with Store().reader() as con:
+        report = eee_records(con, None, False, EeeOptions())
+    assert len(report.runs) == 2 and not report.skipped
+    out = tmp_path / "eee"
+    from emergebench_registry.export_eee import write_records
+
+    write_records(out, report.files)
+    validate(out)
+    libraries = sorted(json.loads(f.content)["eval_library"]["name"] for f in report.files if f.path.endswith(".json"))
+    assert libraries == ["inspect", "lm-eval"]
+    # Back in through the EEE importer: the same per-sample scores.
+    other = Store(str(tmp_path / "other.duckdb"))
+    back = import_results(other, "eee", [out])
+    assert len(back.imported) == 2 and not back.rejected
+    original = run_sql(Store(), "SELECT sample_id, value FROM scores ORDER BY ALL").rows
+    assert run_sql(other, "SELECT sample_id, value FROM scores ORDER BY ALL").rows == original
+    # EEE-imported runs are not exported again unless named.
+    with other.reader() as con:
+        again = eee_records(con, None, False, EeeOptions())
+    assert not again.runs and len(again.skipped) == 2
+
+
+def test_a_model_id_that_cannot_name_a_datastore_folder_is_refused_by_name(reg_home: Path, tmp_path: Path) -> None:
+    done = cli("export", "--format", "eee", "--out", str(tmp_path), "--model-id", "scripted/function=../../etc")
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert "--model-id 'scripted/function=../../etc'" in done.stderr
