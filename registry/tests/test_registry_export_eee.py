@@ -92,10 +92,30 @@ def test_imported_runs_export_validly_and_round_trip(reg_home: Path, tmp_path: P
     assert len(back.imported) == 2 and not back.rejected
     original = run_sql(Store(), "SELECT sample_id, value FROM scores ORDER BY ALL").rows
     assert run_sql(other, "SELECT sample_id, value FROM scores ORDER BY ALL").rows == original
-    # EEE-imported runs are not exported again unless named.
+    # EEE-imported runs are not exported again unless named; named, they keep their record's library.
     with other.reader() as con:
         again = eee_records(con, None, False, EeeOptions())
-    assert not again.runs and len(again.skipped) == 2
+        assert not again.runs and len(again.skipped) == 2
+        named = eee_records(con, list(again.skipped), False, EeeOptions())
+    assert sorted(json.loads(f.content)["eval_library"]["name"] for f in named.files if f.path.endswith(".json")) == [
+        "inspect",
+        "lm-eval",
+    ]
+
+
+def test_a_task_or_model_that_cannot_name_a_datastore_folder_is_skipped_by_name(reg_home: Path) -> None:
+    """EEE reserves the folder name 'data' and refuses a trailing '.'; both pass the registry's grammar."""
+    log = FIXTURES / "inspect-addition.json"
+    (data_run,) = import_results(Store(), "inspect", [log], task_map={"inspect/addition": "data"}).imported
+    (fine_run,) = import_results(Store(), "lm-eval", [FIXTURES / "lm-eval"]).imported
+    with Store().reader() as con:
+        report = eee_records(con, None, False, EeeOptions())
+        dotted = eee_records(
+            con, [fine_run], False, EeeOptions(model_ids={"local-chat-completions/smollm2-135m-instruct": "Org/Sum."})
+        )
+    assert report.runs == [fine_run] and list(report.skipped) == [data_run]
+    assert "its task 'data' cannot name an EEE datastore folder" in report.skipped[data_run]
+    assert not dotted.runs and "its model name 'Sum.' cannot name an EEE datastore folder" in dotted.skipped[fine_run]
 
 
 def test_a_model_id_that_cannot_name_a_datastore_folder_is_refused_by_name(reg_home: Path, tmp_path: Path) -> None:

@@ -97,6 +97,14 @@ def _eval_library(run: dict[str, Any]) -> dict[str, Any]:
     """emergebench for its own runs; for runs imported from another framework, that framework."""
     imported = _IMPORTED_SOURCE.fullmatch(run["source"] or "")
     plugins = json.loads(run["plugin_versions"] or "{}")
+    original = json.loads(run["task_provenance"] or "{}").get("eval_library")
+    if imported and imported["name"] == "eee" and isinstance(original, dict) and original.get("name"):
+        # A record imported from EEE keeps the library its record named (inspect, lm_eval, ...).
+        return {
+            "name": str(original["name"]),
+            "version": str(original.get("version") or "unknown"),
+            "additional_details": _strings({"imported_by": "emergebench", "source": run["source"]}),
+        }
     if imported:
         return {
             "name": imported["name"],
