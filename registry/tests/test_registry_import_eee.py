@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from eee_validator import validate
 from emergebench_registry.imports import import_results
 from emergebench_registry.query import run_sql
 from emergebench_registry.store import Store
@@ -29,6 +30,11 @@ INSPECT_SAMPLES = INSPECT_AGG.with_name(INSPECT_AGG.stem + "_samples.jsonl")
 
 def rows(sql: str, params: list[object] | None = None) -> list[tuple[object, ...]]:
     return run_sql(Store(), sql, params=params).rows
+
+
+def test_the_committed_fixtures_pass_every_eval_evers_own_validator() -> None:
+    reports = validate(FIXTURES / "eee")
+    assert sorted(r["file_type"] for r in reports) == ["aggregate", "aggregate", "instance"]
 
 
 def test_converted_inspect_record_lands_with_samples_metrics_and_source(reg_home: Path) -> None:
@@ -145,6 +151,18 @@ def test_missing_instance_file_and_bad_instance_rows_are_refused(reg_home: Path,
     assert not report.imported
     assert "is not beside it" in report.rejected[str(lonely)]
     assert "line 3" in report.rejected[str(damaged)] and "evaluation.score is required" in report.rejected[str(damaged)]
+
+
+def test_an_instance_file_symlinked_from_elsewhere_is_not_followed(reg_home: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    shutil.copy(INSPECT_SAMPLES, outside / INSPECT_SAMPLES.name)
+    folder = tmp_path / "record"
+    folder.mkdir()
+    shutil.copy(INSPECT_AGG, folder / INSPECT_AGG.name)
+    (folder / INSPECT_SAMPLES.name).symlink_to(outside / INSPECT_SAMPLES.name)
+    report = import_results(Store(), "eee", [folder])
+    assert not report.imported and "resolves outside" in report.rejected[str(folder / INSPECT_AGG.name)]
 
 
 def test_cli_reports_refusals_and_exits_1_without_traceback(reg_home: Path, tmp_path: Path) -> None:

@@ -61,9 +61,12 @@ def test_push_to_eee_opens_a_pull_request_of_valid_records_and_leaves_main_alone
     assert again.returncode == 0 and "Nothing to push" in again.stdout, again.stdout + again.stderr
     assert "refs/pr/2" not in reg_hub.branches(REPO, "dataset")
     # A new run goes into a new pull request holding only its own records.
+    # The same retry loop as the registry's push: a 429 on the commit is waited out and retried.
     third = reg_run(model="scripted/constant", model_args={"reply": "4"})
+    reg_hub.inject(status=429, times=1, retry_after=0.1, path_contains="/commit/")
     done = push(reg_hub, "--run", third.run_id)
     assert done.returncode == 0 and "/discussions/2" in done.stdout, done.stderr
+    assert "attempt 1 failed (HTTP 429); retrying" in done.stderr
     new = set(reg_hub.files(REPO, "dataset", "refs/pr/2")) - set(main_before[1])
     assert len(new) == 2 and (reg_hub.head(REPO, "dataset"), reg_hub.files(REPO, "dataset")) == main_before
 
