@@ -130,8 +130,8 @@ class Task(Generic[ArgsT]):
         for pair in self.metric_pairs:
             if pair.headline in scores:
                 return scores[pair.headline] >= 1.0
-            if pair.threshold is not None and pair.continuous in scores:
-                return pair.derive(scores[pair.continuous]) >= 1.0
+            if pair.continuous in scores and pair.threshold_for(args := self.args.model_dump()) is not None:
+                return pair.derive(scores[pair.continuous], args) >= 1.0
         if self.main_metric is not None and self.main_metric in scores:
             return scores[self.main_metric] >= 1.0
         return None

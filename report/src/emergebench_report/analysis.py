@@ -57,9 +57,18 @@ class Analysis:
     unplaced_models: list[str] = field(default_factory=list)  # models without a parameter count
 
 
-def _passes(pair: MetricPair, value: Any) -> Any:
-    """Whether a continuous score (or an array of them) reaches the pair's threshold."""
-    return value <= pair.threshold if pair.lower_is_better else value >= pair.threshold
+def _passes(pair: MetricPair, cut: float, value: Any) -> Any:
+    """Whether a continuous score (or an array of them) reaches the cut."""
+    return value <= cut if pair.lower_is_better else value >= cut
+
+
+@functools.lru_cache(maxsize=4096)
+def _task_args(text: str) -> dict[str, Any]:
+    try:
+        args = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    return args if isinstance(args, dict) else {}
 
 
 def _derive(cells: list[Cell], pairs: dict[str, list[MetricPair]]) -> list[Cell]:
@@ -68,15 +77,16 @@ def _derive(cells: list[Cell], pairs: dict[str, list[MetricPair]]) -> list[Cell]
     extra = []
     for cell in cells:
         for pair in pairs.get(cell.key.task, ()):
-            if pair.threshold is None or cell.metric != pair.continuous:
+            cut = pair.threshold_for(_task_args(cell.key.task_args))  # the run's own cut where it has one
+            if cut is None or cell.metric != pair.continuous:
                 continue
             if (cell.key, cell.model_id, pair.headline) in have:
                 continue
             if cell.values is not None:
-                ones = float(np.count_nonzero(_passes(pair, cell.values)))
+                ones = float(np.count_nonzero(_passes(pair, cut, cell.values)))
             else:  # a 0/1 cell: its ones and its zeros each pass or fail together
-                ones = (cell.total if _passes(pair, 1.0) else 0.0) + (
-                    cell.n - cell.total if _passes(pair, 0.0) else 0.0
+                ones = (cell.total if _passes(pair, cut, 1.0) else 0.0) + (
+                    cell.n - cell.total if _passes(pair, cut, 0.0) else 0.0
                 )
             extra.append(
                 Cell(cell.key, cell.model_id, pair.headline, cell.n, ones, None, cell.runs, True, cell.origins)

@@ -36,9 +36,10 @@ class DonorGame(Task[DonorGameArgs]):
     Args: ClassVar[type[DonorGameArgs]] = DonorGameArgs
     main_metric: ClassVar[str] = "final_resources"
     format_failure_metric: ClassVar[str | None] = "failed_share"
-    # "cooperative": the society ends with at least the default endowment (10) per agent on average
+    # "cooperative": the society ends with at least the run's starting endowment per agent on average
+    # (its ``endowment`` argument; 10, the default, for runs that do not record it)
     metric_pairs: ClassVar[tuple[MetricPair, ...]] = (
-        MetricPair(headline="cooperative", continuous="final_resources", threshold=10.0),
+        MetricPair(headline="cooperative", continuous="final_resources", threshold=10.0, threshold_arg="endowment"),
     )
     demo_args: ClassVar[dict[str, Any] | None] = {
         "population": 2,
