@@ -3,6 +3,9 @@ and metric pairs side by side. Exported as SVG/PNG with vl-convert (no browser, 
 
 from __future__ import annotations
 
+import functools
+import json
+import math
 import re
 from collections import defaultdict
 from pathlib import Path
@@ -22,14 +25,15 @@ def curve_title(key: CurveKey, metric: str) -> str:
 
 
 def _points(curves: list[Curve]) -> list[dict[str, Any]]:
+    """One row per model: the chart's data is the analysis' points, never samples."""
     return [
         {
             "family": c.family,
             "model": p.model_id,
             "parameters": p.parameters,
-            "score": p.mean,
-            "ci_low": p.ci_low,
-            "ci_high": p.ci_high,
+            "score": _round(p.mean),
+            "ci_low": _round(p.ci_low),
+            "ci_high": _round(p.ci_high),
             "n": p.n,
         }
         for c in curves
@@ -37,10 +41,14 @@ def _points(curves: list[Curve]) -> list[dict[str, Any]]:
     ]
 
 
-def scaling_chart(curves: list[Curve], title: str, subtitle: str = "") -> alt.LayerChart:
-    """Score against parameters (log scale) with a 95% interval per model, one line per family."""
-    data = alt.Data(values=_points(curves))
-    base = alt.Chart(data).encode(
+def _round(value: float) -> float | None:
+    return round(value, 6) if math.isfinite(value) else None
+
+
+def scaling_chart(dataset: str, title: str, subtitle: str = "") -> alt.LayerChart:
+    """Score against parameters (log scale) with a 95% interval per model, one line per family; the
+    points are the named ``dataset`` (see ``scaling_spec``)."""
+    base = alt.Chart(alt.NamedData(name=dataset)).encode(
         x=alt.X(
             "parameters:Q", scale=alt.Scale(type="log"), axis=alt.Axis(format="~s"), title="parameters (log scale)"
         ),
@@ -51,8 +59,37 @@ def scaling_chart(curves: list[Curve], title: str, subtitle: str = "") -> alt.La
         tooltip=["model:N", "family:N", "parameters:Q", alt.Tooltip("score:Q", format=".4f"), "n:Q"],
     )
     band = base.mark_errorbar().encode(y=alt.Y("ci_low:Q", title="score"), y2="ci_high:Q")
-    chart_title = alt.TitleParams(text=title, subtitle=subtitle) if subtitle else title
+    chart_title = alt.TitleParams(text=title, subtitle=subtitle)
     return alt.layer(band, line).properties(width=WIDTH, height=HEIGHT, title=chart_title)
+
+
+# Placeholders of the templates below; JSON strings, so a filled-in title is JSON-escaped.
+_SLOTS = ("@data-0@", "@title-0@", "@subtitle-0@", "@data-1@", "@title-1@", "@subtitle-1@")
+
+
+@functools.lru_cache(maxsize=2)
+def _template(panels: int) -> str:
+    """A Vega-Lite spec of one chart (or two side by side) written by Altair once per process, with
+    placeholders for titles and data: building and serialising a chart through Altair costs a tenth
+    of a second or more, and a registry of many tasks has hundreds of charts of the same shape."""
+    charts = [scaling_chart(_SLOTS[3 * i], _SLOTS[3 * i + 1], _SLOTS[3 * i + 2]) for i in range(panels)]
+    chart = charts[0] if panels == 1 else alt.hconcat(*charts)
+    return json.dumps(chart.to_dict(validate=False))
+
+
+def scaling_spec(panels: list[tuple[list[Curve], str, str]]) -> dict[str, Any]:
+    """The Vega-Lite spec of one chart, or of a metric pair side by side: each panel is (curves,
+    title, subtitle), its points a named dataset of the spec (one row per model)."""
+    text = _template(len(panels))
+    datasets = {}
+    for i, (curves, title, subtitle) in enumerate(panels):
+        name = f"points-{i}"
+        datasets[name] = _points(curves)
+        for slot, value in zip(_SLOTS[3 * i : 3 * i + 3], (name, title, subtitle), strict=True):
+            text = text.replace(json.dumps(slot), json.dumps(value))
+    spec = json.loads(text)
+    spec["datasets"] = datasets
+    return spec
 
 
 def curve_groups(result: Analysis) -> dict[tuple[CurveKey, str], list[Curve]]:
@@ -67,30 +104,29 @@ def verdicts(curves: list[Curve]) -> str:
     return "; ".join(f"{c.family}: {c.diagnosis.verdict}" for c in curves)
 
 
-def scaling_charts(result: Analysis) -> list[tuple[str, alt.TopLevelMixin]]:
-    """(name, chart) for every (comparison key, metric); paired metrics are drawn side by side."""
+def scaling_charts(result: Analysis) -> list[tuple[str, dict[str, Any]]]:
+    """(name, Vega-Lite spec) for every (comparison key, metric); paired metrics are drawn side by side."""
     groups = curve_groups(result)
-    out: list[tuple[str, alt.TopLevelMixin]] = []
+    out: list[tuple[str, dict[str, Any]]] = []
     done: set[tuple[CurveKey, str]] = set()
     for (key, metric), curves in sorted(groups.items(), key=lambda kv: (curve_title(*kv[0]), args_label(kv[0][0]))):
         if (key, metric) in done:
             continue
         role, partner = curves[0].role, curves[0].points[0].partner
-        left = scaling_chart(curves, curve_title(key, metric), verdicts(curves))
+        left = (curves, curve_title(key, metric), verdicts(curves))
         if role and (key, partner) in groups:
             right_curves = groups[(key, partner)]
-            right = scaling_chart(right_curves, curve_title(key, partner), verdicts(right_curves))
-            pair = (left, right) if role == "headline" else (right, left)
-            chart: alt.TopLevelMixin = alt.hconcat(*pair)
+            right = (right_curves, curve_title(key, partner), verdicts(right_curves))
+            spec = scaling_spec([left, right] if role == "headline" else [right, left])
             done |= {(key, metric), (key, partner)}
             name = f"{key.task} {key.group} {pair_names(metric, partner, role)}"
         else:
-            chart = left
+            spec = scaling_spec([left])
             done.add((key, metric))
             name = f"{key.task} {key.group} {metric}"
         if args_label(key):
             name += f" {args_label(key)}"
-        out.append((name, chart))
+        out.append((name, spec))
     return out
 
 
@@ -118,15 +154,11 @@ def export_spec(spec: dict[str, Any], folder: Path, stem: str) -> list[Path]:
     return [svg, png]
 
 
-def export_chart(chart: alt.TopLevelMixin, folder: Path, stem: str) -> list[Path]:
-    return export_spec(chart.to_dict(validate=False), folder, stem)
-
-
 def export_scaling_charts(result: Analysis, folder: str | Path) -> list[Path]:
     target = Path(folder)
     target.mkdir(parents=True, exist_ok=True)
     used: set[str] = set()
     written: list[Path] = []
     for name, chart in scaling_charts(result):
-        written += export_chart(chart, target, safe_filename(name, used))
+        written += export_spec(chart, target, safe_filename(name, used))
     return written

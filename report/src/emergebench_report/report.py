@@ -15,7 +15,7 @@ from emergebench_registry.store import Store
 from .analysis import FIT_COLUMNS, PAIR_COLUMNS, Analysis, analyze, fit_rows, pair_rows
 from .browser import browser_data
 from .bundle import javascript_bundle
-from .charts import export_chart, export_spec, safe_filename, scaling_charts
+from .charts import export_spec, safe_filename, scaling_charts
 from .page import ChartBlock, Section, chart_divs, esc, render_page, table
 from .pairs import collect_group_by, collect_pairs
 from .pooled import POOLED_STATUSES, load_pool
@@ -114,7 +114,8 @@ def build_report(store: Store, output: Path, settings: ReportSettings | None = N
     board = pivot_leaderboard(ranked, ci=True)
     legend = origin_legend(ranked) if ranked.rows else None
 
-    scaling = [ChartBlock(f"scaling-{i}", name, _spec(chart)) for i, (name, chart) in enumerate(scaling_charts(result))]
+    charts = scaling_charts(result)
+    scaling = [ChartBlock(f"scaling-{i}", name, spec) for i, (name, spec) in enumerate(charts)]
     views, problems = _view_blocks(store, settings.tasks, len(scaling))
     problem_text = "".join(f'<p class="error">View failed: {esc(p)}</p>' for p in problems)
     sections = [
@@ -161,9 +162,8 @@ def build_report(store: Store, output: Path, settings: ReportSettings | None = N
     if settings.export_dir is not None:
         settings.export_dir.mkdir(parents=True, exist_ok=True)
         used: set[str] = set()
-        charts = scaling_charts(result)
-        for name, chart in charts:
-            outcome.exported += export_chart(chart, settings.export_dir, safe_filename(name, used))
+        for name, spec in charts:
+            outcome.exported += export_spec(spec, settings.export_dir, safe_filename(name, used))
         for block in views:
             outcome.exported += export_spec(block.spec, settings.export_dir, safe_filename(block.title, used))
     return outcome
