@@ -14,6 +14,7 @@ from emergebench.plugins import PluginManager, reset_manager  # noqa: E402
 from emergebench.runner import RunOptions, build_spec, run_sync  # noqa: E402
 from emergebench_registry.store import Store  # noqa: E402
 from emergebench_testing.hubserver import HubServer  # noqa: E402
+from huggingface_hub.utils._runtime import is_xet_available  # noqa: E402
 from registry_testplugin import RegTestPlugin  # noqa: E402
 
 
@@ -60,11 +61,20 @@ def reg_run(reg_home: Path, reg_manager: PluginManager):
 def reg_hub(reg_home: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Iterator[HubServer]:
     """The Hub test server, once answering ``regular`` and once ``lfs`` (the real Hub's answer for .parquet).
 
-    The LFS path is what huggingface_hub takes when hf_xet is absent (or disabled); the test server does
-    not speak Xet, so the client's Xet switch is turned off for this test.
+    ``regular`` runs with the client as installed: hf_xet present and Xet on (nothing in that mode is
+    uploaded through Xet or LFS, and downloads use Xet only when the server advertises it, which this
+    one never does). ``lfs`` turns the client's Xet switch off: with hf_xet installed, huggingface_hub
+    sends every LFS-mode file through Xet (it asks for ``xet-write-token``, which this server does not
+    serve, and has no LFS fallback), so the LFS batch path is what it takes only without hf_xet or with
+    ``HF_HUB_DISABLE_XET`` (see docs/pooling.md, "Offline").
     """
-    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_DISABLE_XET", True)
-    monkeypatch.setenv("HF_HUB_DISABLE_XET", "1")  # the same for CLI subprocesses
+    xet_off = request.param == "lfs"
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_DISABLE_XET", xet_off)
+    if xet_off:
+        monkeypatch.setenv("HF_HUB_DISABLE_XET", "1")  # the same for CLI subprocesses
+    else:
+        monkeypatch.delenv("HF_HUB_DISABLE_XET", raising=False)
+        assert is_xet_available(), "hf_xet is a dependency of huggingface_hub[hf_xet]; this variant needs it"
     with HubServer(upload_mode=request.param) as hub:
         monkeypatch.setenv("HF_TOKEN", hub.token)
         yield hub

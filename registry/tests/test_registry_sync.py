@@ -11,6 +11,7 @@ from emergebench_registry.query import run_sql
 from emergebench_registry.store import Store
 from emergebench_registry.sync import pull, push
 from emergebench_testing.hubserver import HubServer
+from huggingface_hub.utils._runtime import is_xet_available
 
 REPO = "pool/results"
 QUERIES = [
@@ -202,9 +203,10 @@ def test_pull_downloads_concurrently_and_a_failed_download_skips_only_its_run(
 
 
 def test_repo_with_files_uploaded_each_way_pulls_identically(
-    reg_run, reg_store: Store, reg_hub: HubServer, tmp_path: Path
+    reg_run, reg_store: Store, reg_hub: HubServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     """One run pushed with ``regular`` uploads, one through LFS (batch, PUT, verify, lfsFile): same pull."""
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_DISABLE_XET", True)  # the LFS path (see reg_hub)
     first = reg_run()
     reg_hub.upload_mode = "regular"
     push(reg_store, REPO, reg_hub.endpoint, run_ids=[first.run_id])
@@ -221,3 +223,30 @@ def test_repo_with_files_uploaded_each_way_pulls_identically(
     report = pull(fresh, REPO, reg_hub.endpoint)
     assert sorted(report.imported) == sorted([first.run_id, second.run_id]) and not report.rejected
     assert results(fresh)[1:] == results(reg_store)[1:]
+
+
+def test_lfs_mode_with_xet_on_is_a_clear_error_and_the_switch_takes_lfs(
+    reg_run, reg_store: Store, reg_home: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """hf_xet is installed (huggingface_hub requires it): with Xet on, the client uploads LFS-mode files only
+    through Xet. Against a Hub that serves no Xet (this server, a self-hosted mirror) `sync push` says so in
+    one line and names the switch; with HF_HUB_DISABLE_XET=1 the same push goes through the LFS batch API."""
+    from test_registry_cli import eb
+
+    assert is_xet_available()
+    monkeypatch.delenv("HF_HUB_DISABLE_XET", raising=False)
+    run = reg_run()
+    with HubServer(upload_mode="lfs") as hub:
+        monkeypatch.setenv("HF_TOKEN", hub.token)
+        args = ("sync", "push", "--repo", REPO, "--endpoint", hub.endpoint)
+        refused = eb(reg_home, *args)
+        assert refused.returncode == 1, refused.stderr
+        assert "Traceback" not in refused.stderr
+        assert any(p == f"/api/datasets/{REPO}/xet-write-token/main" for _, p in hub.requests)
+        assert "Xet" in refused.stderr and "HF_HUB_DISABLE_XET=1" in refused.stderr, refused.stderr
+        assert not hub.lfs_files(REPO, "dataset")
+        monkeypatch.setenv("HF_HUB_DISABLE_XET", "1")
+        pushed = eb(reg_home, *args)
+        assert pushed.returncode == 0, pushed.stderr
+        lfs = hub.lfs_files(REPO, "dataset")
+        assert len(lfs) == 6 and all(run.run_id in p for p in lfs)

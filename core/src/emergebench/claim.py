@@ -49,11 +49,12 @@ class RunClaim:
         The folder is built under ``<runs>/.new/`` (claimed first, then filled) and renamed into place,
         so a process killed at any moment leaves either nothing in the runs folder or a claimable run
         with its spec, never an empty or half-written run folder (at worst a leftover under ``.new``,
-        which nothing reads); ``.new`` itself is removed when empty. Raises FileExistsError when the name
-        is taken.
+        which nothing reads, cleared by the next creation: ``_clear_abandoned``); ``.new`` itself is removed
+        when empty. Raises FileExistsError when the name is taken.
         """
         staging = run_dir.parent / STAGING_DIR
         building = staging / run_dir.name
+        _clear_abandoned(staging)
         while True:
             staging.mkdir(parents=True, exist_ok=True)
             try:
@@ -62,7 +63,12 @@ class RunClaim:
             except FileNotFoundError:
                 continue  # another process removed the empty staging folder just now
         claim = cls.try_claim(building)
-        assert claim is not None, "a folder made a moment ago by this process cannot be claimed elsewhere"
+        if claim is None or claim.lost():
+            # Another creator's _clear_abandoned claimed this folder between our lock file's creation and
+            # our flock, and is removing it (or has): the caller picks another name.
+            if claim is not None:
+                claim.release()
+            raise FileExistsError(run_dir)
         try:
             for name, text in files.items():
                 (building / name).write_text(text)
@@ -78,10 +84,45 @@ class RunClaim:
         claim.run_dir = run_dir
         return claim
 
+    def lost(self) -> bool:
+        """Whether the lock file held was unlinked (its folder removed) before the claim was taken."""
+        return self._fd is not None and os.fstat(self._fd).st_nlink == 0
+
     def release(self) -> None:
         if self._fd is not None:
             os.close(self._fd)  # closing the only descriptor drops the flock
             self._fd = None
+
+
+def _clear_abandoned(staging: Path) -> None:
+    """Remove folders under ``staging`` whose creator died mid-creation (SIGKILL between mkdir and rename).
+
+    A folder is removed only while this process holds its claim, so a creator still at work (which holds
+    it from just after its mkdir until the rename) is never disturbed. Only folders whose lock file holds
+    a pid are looked at: a claim writes its pid once it holds the lock, so an empty or missing lock file
+    is a creator about to claim (or one killed in that instant, left alone: nothing reads it).
+    """
+    try:
+        entries = list(staging.iterdir())
+    except OSError:
+        return  # no staging folder: nothing was left behind
+    for folder in entries:
+        try:
+            if (folder / LOCK_FILE).stat().st_size == 0:
+                continue
+        except OSError:
+            continue  # no lock file yet, or the folder was renamed into place just now
+        try:
+            claim = RunClaim.try_claim(folder)
+        except OSError:
+            continue  # renamed into place (or removed) a moment ago
+        if claim is None:
+            continue  # its creator is alive
+        try:
+            shutil.rmtree(folder, ignore_errors=True)
+        finally:
+            claim.release()
+    _remove_if_empty(staging)
 
 
 def _remove_if_empty(folder: Path) -> None:

@@ -162,7 +162,21 @@ def push(
             raise
         except (HfHubHTTPError, httpx2.HTTPError) as exc:
             raise _explain(exc, repo, token) from None
+        except ConnectionError as exc:  # hf_xet's errors are builtin ConnectionError/RuntimeError subclasses
+            if "xet" not in str(exc).lower():
+                raise
+            raise _xet_refused(exc, repo, endpoint, token) from None
     return report
+
+
+def _xet_refused(exc: BaseException, repo: str, endpoint: str | None, token: str | None) -> UsageError:
+    """huggingface_hub (2.x, hf_xet installed) uploads large files only through Xet: no LFS fallback."""
+    detail = scrub(" ".join(str(exc).split())[:200], token)
+    return UsageError(
+        f"the Hub at {endpoint or 'the default endpoint'} refused the Xet upload of {repo!r} ({detail}); "
+        "huggingface_hub sends .parquet files through Xet when hf_xet is installed. If this Hub serves no "
+        "Xet storage, set HF_HUB_DISABLE_XET=1 to upload through Git LFS instead"
+    )
 
 
 def _push_once(
