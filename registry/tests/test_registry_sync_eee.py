@@ -17,8 +17,9 @@ REPO = "evaleval/datastore"
 MAPPED = "scripted/function=ExampleOrg/Sum-1B"
 
 
-def push(hub, *extra: str) -> subprocess.CompletedProcess[str]:
+def push(hub, *extra: str, batch: int = 300) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
+    env["EMERGEBENCH_EEE_BATCH_FILES"] = str(batch)
     return subprocess.run(
         [sys.executable, "-m", "emergebench", "sync", "push", "--to", "eee", "--repo", REPO]
         + ["--endpoint", hub.endpoint, "--model-id", MAPPED, *extra],
@@ -40,9 +41,11 @@ def test_push_to_eee_opens_a_pull_request_of_valid_records_and_leaves_main_alone
     first = reg_run()
     second = reg_run(model="scripted/constant", model_args={"reply": "2"})
 
-    done = push(reg_hub)
+    done = push(reg_hub, batch=2)  # two commits of one record (aggregate + samples) each, in one pull request
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
     assert "Opened pull request" in done.stdout and "/discussions/1" in done.stdout and "2 run(s)" in done.stdout
+    titles = reg_hub.commit_titles(REPO, "dataset", "refs/pr/1")
+    assert titles[:2] == ["Add 1 evaluation record(s) from emergebench"] * 2 and titles[2] == "datastore", titles
     assert (reg_hub.head(REPO, "dataset"), reg_hub.files(REPO, "dataset")) == main_before
     in_pr = reg_hub.files(REPO, "dataset", "refs/pr/1")
     added = {path: data for path, data in in_pr.items() if path not in main_before[1]}

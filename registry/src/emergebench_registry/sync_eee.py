@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable
+from typing import Any
 
 import httpx2
 from emergebench.errors import UsageError
@@ -22,7 +24,9 @@ from .card import blob_id
 from .export_eee import EeeFile, EeeOptions, eee_records
 from .leaks import text_leak
 from .store import Store
-from .sync import REPO_TYPE, PushReport, _api, _explain, get_token, retrying
+from .sync import REPO_TYPE, PushReport, _api, _explain, _xet_refused, get_token, retrying
+
+BATCH_FILES = int(os.environ.get("EMERGEBENCH_EEE_BATCH_FILES", "300"))
 
 
 def _present(api: HfApi, repo: str, paths: list[str], revision: str) -> dict[str, str | None]:
@@ -60,7 +64,8 @@ def push_eee(
     options: EeeOptions,
     on_retry: Callable[[str], None] | None = None,
 ) -> tuple[PushReport, dict[str, str]]:
-    """Open one pull request with the records the repo lacks; (report, runs skipped -> why)."""
+    """Open one pull request with the records the repo lacks, in commits of about BATCH_FILES files;
+    (report, runs skipped -> why)."""
     token = get_token()
     api = _api(endpoint, token)
     with store.reader() as con:
@@ -70,32 +75,58 @@ def push_eee(
         if leak:
             raise UsageError(f"refusing to push {item.path}: {leak}. Leave its run out with --run, then push again")
     report = PushReport()
+    pr_revision: str | None = None
     try:
         for attempt in retrying(on_retry):
             with attempt:
                 report.attempts += 1
+                # Recomputed on every attempt: a batch whose commit landed although its answer was lost is
+                # in the pull request's ref now, and is not sent again.
                 there = _already_there(api, repo, exported.files)
                 todo = [f for f in exported.files if f.path not in there]
-                if not todo:
-                    return report, exported.skipped
-                head = api.repo_info(repo, repo_type=REPO_TYPE, revision="main").sha
-                runs = sorted({_run_of(f) for f in todo if f.path.endswith(".json")})
-                commit = api.create_commit(
-                    repo,
-                    [CommitOperationAdd(f.path, f.content) for f in todo],
-                    commit_message=f"Add {len(runs)} evaluation record(s) from emergebench",
-                    commit_description="emergebench runs: " + ", ".join(runs),
-                    repo_type=REPO_TYPE,
-                    parent_commit=head,
-                    create_pr=True,
-                )
-                report.runs, report.files = runs, [f.path for f in todo]
-                report.commit, report.pr_url = commit.oid, commit.pr_url
+                for batch in _batches(todo, BATCH_FILES):
+                    runs = sorted({_run_of(f) for f in batch if f.path.endswith(".json")})
+                    # The first batch opens the pull request; later ones are added to its ref.
+                    where: dict[str, Any] = {"revision": pr_revision}
+                    if pr_revision is None:
+                        head = api.repo_info(repo, repo_type=REPO_TYPE, revision="main").sha
+                        where = {"parent_commit": head, "create_pr": True}
+                    commit = api.create_commit(
+                        repo,
+                        [CommitOperationAdd(f.path, f.content) for f in batch],
+                        commit_message=f"Add {len(runs)} evaluation record(s) from emergebench",
+                        commit_description="emergebench runs: " + ", ".join(runs),
+                        repo_type=REPO_TYPE,
+                        **where,
+                    )
+                    if pr_revision is None:
+                        pr_revision, report.pr_url = commit.pr_revision, commit.pr_url
+                    report.commit = commit.oid
+                    report.files += [f.path for f in batch]
+                    report.runs = sorted(set(report.runs) | set(runs))
     except UsageError:
         raise
     except (HfHubHTTPError, httpx2.HTTPError) as exc:
         raise _explain(exc, repo, token) from None
+    except ConnectionError as exc:  # hf_xet's errors, as in the registry's push
+        if "xet" not in str(exc).lower():
+            raise
+        raise _xet_refused(exc, repo, endpoint, token) from None
     return report, exported.skipped
+
+
+def _batches(files: list[EeeFile], size: int) -> list[list[EeeFile]]:
+    """Commits of about ``size`` files (a commit of thousands can time out on the Hub, as EEE's own
+    publisher found); a record's aggregate and samples file always travel together."""
+    records: dict[str, list[EeeFile]] = {}
+    for item in files:
+        records.setdefault(item.path.removesuffix("_samples.jsonl").removesuffix(".json"), []).append(item)
+    batches: list[list[EeeFile]] = [[]]
+    for group in records.values():
+        if batches[-1] and len(batches[-1]) + len(group) > size:
+            batches.append([])
+        batches[-1].extend(group)
+    return [b for b in batches if b]
 
 
 def _run_of(item: EeeFile) -> str:
