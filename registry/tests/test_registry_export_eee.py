@@ -122,3 +122,24 @@ def test_a_model_id_that_cannot_name_a_datastore_folder_is_refused_by_name(reg_h
     done = cli("export", "--format", "eee", "--out", str(tmp_path), "--model-id", "scripted/function=../../etc")
     assert done.returncode != 0 and "Traceback" not in done.stderr
     assert "--model-id 'scripted/function=../../etc'" in done.stderr
+
+
+def test_structured_inputs_and_missing_targets_export_validly(reg_home: Path, tmp_path: Path) -> None:
+    """EEE's input.raw is a string and reference a list of strings: an object input becomes its JSON text,
+    a missing target an empty list."""
+    from emergebench_registry.export_eee import write_records
+
+    (run_id,) = import_results(Store(), "inspect", [FIXTURES / "inspect-addition.json"]).imported
+    with Store().writer() as con:
+        con.execute(
+            """UPDATE samples SET input = '{"a": 1, "b": [2]}', target = NULL WHERE run_id = ? AND sample_id = '0'""",
+            [run_id],
+        )
+    with Store().reader() as con:
+        report = eee_records(con, [run_id], False, EeeOptions())
+    write_records(tmp_path / "eee", report.files)
+    validate(tmp_path / "eee")
+    (samples,) = [f for f in report.files if f.path.endswith("_samples.jsonl")]
+    rows = {r["sample_id"]: r for r in map(json.loads, samples.content.decode().splitlines())}
+    assert rows["0"]["input"] == {"raw": '{"a": 1, "b": [2]}', "reference": []}
+    assert rows["1"]["input"] == {"raw": "What is 1 + 2?", "reference": ["3"]}

@@ -196,6 +196,11 @@ def _result(run: dict[str, Any], metric: dict[str, Any]) -> dict[str, Any] | Non
     return result
 
 
+def _stored_json(cell: str | None) -> Any:
+    """A samples.input/target cell (a JSON column), decoded."""
+    return json.loads(cell) if cell else None
+
+
 def _references(target: Any) -> list[str]:
     """EEE's ``reference``: the acceptable answers as strings."""
     if target is None:
@@ -223,8 +228,8 @@ def _instance_rows(
         for sample_id, epoch, raw_input, target, answer, error, n_calls, name, value in batch:
             if not _finite(value):
                 continue
-            given = json.loads(raw_input) if raw_input else ""
-            references = _references(json.loads(target) if target else None)
+            given = _stored_json(raw_input)
+            references = _references(_stored_json(target))
             row: dict[str, Any] = {
                 "schema_version": SCHEMA_VERSION,
                 "evaluation_id": evaluation_id,
@@ -232,7 +237,7 @@ def _instance_rows(
                 "evaluation_name": run["task"],
                 "sample_id": str(sample_id),
                 "interaction_type": "multi_turn" if (n_calls or 0) > 1 else "single_turn",
-                "input": {"raw": _text(given), "reference": references},
+                "input": {"raw": "" if given is None else _text(given), "reference": references},
                 "output": {"raw": [answer]} if answer is not None else None,
                 "answer_attribution": [],
                 "evaluation": {"score": value, "is_correct": value == 1.0},
