@@ -36,13 +36,18 @@ class JournalRead:
     damaged: list[int] = field(default_factory=list)
 
     def describe_damage(self, path: Path) -> str | None:
-        if not self.damaged:
-            return None
-        shown = ", ".join(str(n) for n in self.damaged[:10]) + (", ..." if len(self.damaged) > 10 else "")
-        return (
-            f"{path}: {len(self.damaged)} damaged line(s) skipped (line {shown}); "
-            "their samples count as not done and a resume recomputes them"
-        )
+        return describe_damage(path, self.damaged)
+
+
+def describe_damage(path: Path, damaged: list[int]) -> str | None:
+    """The warning for a journal's damaged lines (None when there are none)."""
+    if not damaged:
+        return None
+    shown = ", ".join(str(n) for n in damaged[:10]) + (", ..." if len(damaged) > 10 else "")
+    return (
+        f"{path}: {len(damaged)} damaged line(s) skipped (line {shown}); "
+        "their samples count as not done and a resume recomputes them"
+    )
 
 
 class Journal:
@@ -111,26 +116,47 @@ def _parse_line(line: bytes) -> SampleResult | None:
         return None
 
 
-def read_journal(path: Path, run_id: str | None = None) -> JournalRead:
-    """Every readable line, keyed by (sample_id, epoch). A key's first line wins, except that a result
-    without error replaces one with an error (a resume recomputes failed samples; a retry can never
-    replace a good result). Lines that do not parse (or belong to another run) are listed by number
-    (1-based)."""
-    read = JournalRead()
+def iter_lines(path: Path, run_id: str | None = None) -> Iterator[tuple[int, SampleResult | None]]:
+    """(line number, result) for every non-blank line, one at a time; the result is None for a line
+    that does not parse or belongs to another run. Nothing is kept: callers fold what they need."""
     if not path.exists():
-        return read
+        return
     with open(path, "rb") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
             result = _parse_line(line)
-            if result is None or (run_id is not None and result.run_id != run_id):
-                read.damaged.append(number)
-                continue
-            earlier = read.results.get(result.key)
-            if earlier is None or (earlier.error is not None and result.error is None):
-                read.results[result.key] = result
+            if result is not None and run_id is not None and result.run_id != run_id:
+                result = None
+            yield number, result
+
+
+def read_journal(path: Path, run_id: str | None = None) -> JournalRead:
+    """Every readable line, keyed by (sample_id, epoch). A key's first line wins, except that a result
+    without error replaces one with an error (a resume recomputes failed samples; a retry can never
+    replace a good result). Lines that do not parse (or belong to another run) are listed by number
+    (1-based). This holds every result: code that only needs counts uses ``journal_keys``."""
+    read = JournalRead()
+    for number, result in iter_lines(path, run_id):
+        if result is None:
+            read.damaged.append(number)
+            continue
+        earlier = read.results.get(result.key)
+        if earlier is None or (earlier.error is not None and result.error is None):
+            read.results[result.key] = result
     return read
+
+
+def journal_keys(path: Path, run_id: str | None = None) -> tuple[set[tuple[str, int]], list[int]]:
+    """The (sample_id, epoch) keys a journal holds and its damaged line numbers, without keeping results."""
+    keys: set[tuple[str, int]] = set()
+    damaged: list[int] = []
+    for number, result in iter_lines(path, run_id):
+        if result is None:
+            damaged.append(number)
+        else:
+            keys.add(result.key)
+    return keys, damaged
 
 
 def iter_journal(path: Path) -> Iterator[SampleResult]:

@@ -1,10 +1,17 @@
-"""Small statistics shared by tasks: mean with standard error and a normal 95% interval."""
+"""Small statistics shared by tasks: mean with standard error and a normal 95% interval, and the
+accumulators that fold a run's results into its metrics as they arrive.
+
+A run used to keep every ``SampleResult`` (its calls, prompts and outputs, ~6.5 KB each) until the end
+just to compute its metrics. An accumulator keeps only what the metrics read (a float per score per
+sample), so a run's memory no longer grows with its results (issue #18).
+"""
 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from array import array
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from .records import Metric, SampleResult
 
@@ -42,11 +49,89 @@ def wilson_interval(successes: int, n: int) -> tuple[float | None, float | None]
     return centre - half, centre + half
 
 
+class MetricAccumulator:
+    """Folds a run's final results, one ``add`` per (sample, epoch), into its metrics.
+
+    ``merge`` joins another accumulator of the same kind (results gathered elsewhere: a resumed run's
+    journal, another worker). An accumulator keeps a few numbers per sample at most, never the results.
+    """
+
+    def add(self, result: SampleResult) -> None:
+        raise NotImplementedError
+
+    def merge(self, other: Any) -> None:
+        raise NotImplementedError
+
+    def metrics(self) -> list[Metric]:
+        raise NotImplementedError
+
+    def fold(self, results: Iterable[SampleResult]) -> list[Metric]:
+        """The metrics of ``results`` (a list, a journal read back): what a run streams, computed at once."""
+        for result in results:
+            self.add(result)
+        return self.metrics()
+
+
+def _extend(into: dict[Any, array], other: dict[Any, array]) -> None:
+    for key, values in other.items():
+        into.setdefault(key, array("d")).extend(values)
+
+
+class MeanAccumulator(MetricAccumulator):
+    """Mean and standard error of every score of the samples without error.
+
+    Values are kept as 8-byte floats (not a running sum) so the two-pass ``mean_stderr`` gives exactly
+    the figures it gave over the whole list. ``key`` maps a score name to its (metric name, group), or
+    None to leave the score out; ``order`` sorts the (name, group) pairs for the output.
+    """
+
+    def __init__(
+        self,
+        key: Callable[[str], tuple[str, str | None] | None] | None = None,
+        order: Callable[[tuple[str, str | None]], Any] | None = None,
+    ) -> None:
+        self.values: dict[tuple[str, str | None], array] = {}
+        self._key = key
+        self._order = order
+
+    def add(self, result: SampleResult) -> None:
+        if result.error is not None:
+            return
+        for name, value in result.scores.items():
+            key = self._key(name) if self._key is not None else (name, None)
+            if key is not None:
+                column = self.values.get(key)
+                if column is None:
+                    column = self.values[key] = array("d")
+                column.append(float(value))
+
+    def merge(self, other: MeanAccumulator) -> None:
+        _extend(self.values, other.values)
+
+    def metrics(self) -> list[Metric]:
+        order = self._order or (lambda key: (key[0], key[1] or ""))
+        ordered = sorted(self.values.items(), key=lambda item: order(item[0]))
+        return [metric(name, values, group=group) for (name, group), values in ordered]
+
+
+class ResultsAccumulator(MetricAccumulator):
+    """For a task that only overrides ``metrics(results)``: keeps the results, as every run once did.
+    Such a task's runs grow with their results; ``Task.metric_accumulator`` is the way out."""
+
+    def __init__(self, compute: Callable[[list[SampleResult]], list[Metric]]) -> None:
+        self.results: list[SampleResult] = []
+        self._compute = compute
+
+    def add(self, result: SampleResult) -> None:
+        self.results.append(result)
+
+    def merge(self, other: ResultsAccumulator) -> None:
+        self.results.extend(other.results)
+
+    def metrics(self) -> list[Metric]:
+        return self._compute(self.results)
+
+
 def mean_metrics(results: Iterable[SampleResult]) -> list[Metric]:
     """Mean of every score name over the samples that finished without error."""
-    by_name: dict[str, list[float]] = defaultdict(list)
-    for result in results:
-        if result.error is None:
-            for name, value in result.scores.items():
-                by_name[name].append(float(value))
-    return [metric(name, values) for name, values in sorted(by_name.items())]
+    return MeanAccumulator().fold(results)

@@ -81,19 +81,45 @@ def sample_scores(attempts: int, passed: bool) -> dict[str, float]:
     return {ATTEMPTS: float(attempts), PASSED: float(passed), ESTIMATE: estimate, LOW: low, HIGH: high}
 
 
+class PooledPasses:
+    """Passes and attempts of a run's PassUntil samples, counted as they arrive (mergeable)."""
+
+    def __init__(self) -> None:
+        self.samples = 0
+        self.attempts = 0.0
+        self.passes = 0.0
+
+    def add(self, result: SampleResult) -> None:
+        if ATTEMPTS in result.scores:
+            self.samples += 1
+            self.attempts += result.scores[ATTEMPTS]
+            self.passes += result.scores[PASSED]
+
+    def merge(self, other: PooledPasses) -> None:
+        self.samples += other.samples
+        self.attempts += other.attempts
+        self.passes += other.passes
+
+    def metrics(self) -> list[Metric]:
+        """The run's pooled pass probability (S/T with its likelihood-ratio interval) and attempt count."""
+        if not self.samples:
+            return []
+        attempts, passes = int(self.attempts), int(self.passes)
+        estimate, low, high = pooled_interval(passes, attempts)
+        n = self.samples
+        return [
+            Metric(name="pass_probability", value=estimate, n=n, ci_low=low, ci_high=high),
+            Metric(name="passuntil_total_attempts", value=float(attempts), n=n),
+            Metric(name="passuntil_total_passes", value=float(passes), n=n),
+        ]
+
+
 def run_metrics(results: Iterable[SampleResult]) -> list[Metric]:
     """The run's pooled pass probability (S/T with its likelihood-ratio interval) and attempt count."""
-    done = [r for r in results if ATTEMPTS in r.scores]
-    if not done:
-        return []
-    attempts = int(sum(r.scores[ATTEMPTS] for r in done))
-    passes = int(sum(r.scores[PASSED] for r in done))
-    estimate, low, high = pooled_interval(passes, attempts)
-    return [
-        Metric(name="pass_probability", value=estimate, n=len(done), ci_low=low, ci_high=high),
-        Metric(name="passuntil_total_attempts", value=float(attempts), n=len(done)),
-        Metric(name="passuntil_total_passes", value=float(passes), n=len(done)),
-    ]
+    pooled = PooledPasses()
+    for result in results:
+        pooled.add(result)
+    return pooled.metrics()
 
 
 async def until_pass(attempt: Callable[[int], Awaitable[SampleResult]], task: Any, max_attempts: int) -> SampleResult:

@@ -175,13 +175,14 @@ class Rescorer:
             provenance=runner.provenance(task),
         )
         write_json_atomic(run_dir / RESULT_FILE, result.model_dump_json(indent=2))
+        runner.open_ledger(task, journal, run_id, [])
         slots = asyncio.Semaphore(self.options.max_concurrency)
 
         async def one(record: SampleResult) -> None:
             async with slots:
                 rescored = await self._score_one(record, run_id, task, grader, judge, services)
             journal.append(rescored)
-            runner._done[rescored.key] = rescored
+            runner.record(rescored)
 
         stopped, reason = False, None
         try:

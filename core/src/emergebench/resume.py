@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .claim import RunClaim, writer_alive, writer_pid
 from .errors import UsageError
-from .journal import JOURNAL_FILE, SPEC_FILE, read_journal, read_result
+from .journal import JOURNAL_FILE, SPEC_FILE, journal_keys, read_result
 from .records import RunSpec, utcnow
 
 
@@ -34,8 +34,8 @@ def needs_work(run_dir: Path) -> bool:
         return True
     if result.status != "complete":
         return True
-    journal = read_journal(run_dir / JOURNAL_FILE, result.run_id)
-    return bool(journal.damaged) or len(journal.results) < result.n_expected
+    keys, damaged = journal_keys(run_dir / JOURNAL_FILE, result.run_id)
+    return bool(damaged) or len(keys) < result.n_expected
 
 
 def candidates(runs_dir: Path, spec_id: str) -> Iterator[Path]:

@@ -18,14 +18,15 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from . import __version__, passuntil, paths
+from . import __version__, paths
 from .budget import CostLimitReached
 from .cache import CallCache
 from .claim import writer_alive
 from .context import RunServices, SolveContext, current_context
 from .errors import UsageError
 from .grader import Grader
-from .journal import RESULT_FILE, SPEC_FILE, Journal, read_journal, write_json_atomic
+from .journal import RESULT_FILE, SPEC_FILE, Journal, describe_damage, write_json_atomic
+from .ledger import Resumed, RunLedger
 from .model import Model
 from .passuntil import until_pass
 from .plugins import PluginManager, get_manager
@@ -46,7 +47,7 @@ from .records import (
 )
 from .resume import choose_run
 from .retry import RetryPolicy
-from .scoring import as_output, run_metrics, sample_result, score_output
+from .scoring import as_output, sample_result, score_output
 from .status import METRICS_FAILED, final_status
 from .task import Task
 
@@ -228,7 +229,7 @@ class Runner:
         self.manager = manager or get_manager()
         self.on_progress: Callable[[SampleResult], None] | None = None
         self._warnings: list[str] = []
-        self._done: dict[tuple[str, int], SampleResult] = {}
+        self._ledger: RunLedger | None = None  # counts and metrics of the final results (no result is kept)
         self._journal: Journal | None = None
 
     def _task(self) -> Task[Any]:
@@ -326,21 +327,11 @@ class Runner:
             self._report(torn)
         if not (run_dir / SPEC_FILE).exists():
             write_json_atomic(run_dir / SPEC_FILE, spec.model_dump_json(indent=2))
-        read = read_journal(journal.path, run_id)
-        damage = read.describe_damage(journal.path)
-        if damage:
-            self._report(damage)
         # One result per (sample, epoch); a failed or damaged one is recomputed, and its new line wins.
-        expected = {(s.id, e) for e in range(spec.epochs) for s in samples}
-        self._done = {key: r for key, r in read.results.items() if key in expected}
+        resumed = self.open_ledger(task, journal, run_id, samples)
         if options.budget is not None:  # a resumed run's earlier calls count against --cost-limit
-            options.budget.charge_prior(run_cost([c for r in self._done.values() for c in r.calls]) or 0.0)
-        jobs = [
-            (s, e)
-            for e in range(spec.epochs)
-            for s in samples
-            if (s.id, e) not in self._done or self._done[(s.id, e)].error is not None
-        ]
+            options.budget.charge_prior(resumed.prior_cost)
+        jobs = [(s, e) for e in range(spec.epochs) for s in samples if (s.id, e) not in resumed.good]
 
         # --no-cache skips reading; answers are still written so later runs can reuse them.
         cache = CallCache(options.cache_path or paths.cache_path(), report=self._report)
@@ -402,6 +393,25 @@ class Runner:
             self.result = final
         return final
 
+    def open_ledger(self, task: Task[Any], journal: Journal, run_id: str, samples: list[Sample]) -> Resumed:
+        """Start counting this run's results, folding in what its journal already holds (a resume):
+        the (sample, epoch) keys done without error, and the earlier calls' cost. Damaged lines are reported."""
+        spec = self.spec
+        self._ledger = RunLedger(task, spec.grader, until_pass=bool(spec.until_pass))
+        if not journal.path.exists() or journal.path.stat().st_size == 0:
+            return Resumed()
+        expected = {(s.id, e) for e in range(spec.epochs) for s in samples}
+        resumed = self._ledger.resume(journal.path, run_id, expected)
+        damage = describe_damage(journal.path, resumed.damaged)
+        if damage:
+            self._report(damage)
+        return resumed
+
+    def record(self, result: SampleResult) -> None:
+        """A (sample, epoch)'s final result, already journaled: counted, folded into the metrics, let go."""
+        assert self._ledger is not None, "open_ledger first"
+        self._ledger.add(result)
+
     async def _run_jobs(
         self,
         jobs: list[tuple[Sample, int]],
@@ -424,7 +434,7 @@ class Runner:
                     raise JournalWriteError(
                         f"the journal {journal.path} could not be written ({exc.strerror or exc}); free some disk space"
                     ) from exc
-                self._done[result.key] = result
+                self.record(result)
                 progress.advance(failed=result.error is not None)
                 if self.on_progress is not None:
                     self.on_progress(result)
@@ -543,29 +553,28 @@ class Runner:
     def _finish(
         self, result: RunResult, task: Task[Any], journal: Journal, stopped: bool, stop_reason: str | None
     ) -> RunResult:
-        results = list(self._done.values())
-        errors = Counter(r.error_type or "Error" for r in results if r.error is not None)
+        ledger = self._ledger or RunLedger(task, self.spec.grader, until_pass=bool(self.spec.until_pass))
+        ledger.close()
+        errors = Counter(ledger.errors)
         metrics_ok = True
         try:
-            metrics = run_metrics(task, results, self.spec.grader)
+            metrics = ledger.run_metrics()
         except Exception as exc:
             metrics, metrics_ok = [], False
             errors[f"{METRICS_FAILED}: {type(exc).__name__}: {exc}"] += 1
-        if self.spec.until_pass:
-            metrics = [*metrics, *passuntil.run_metrics(results)]
-        calls = [c for r in results for c in r.calls]
+        metrics = [*metrics, *ledger.metrics.extra()]
         final = result.model_copy(
             update={
-                "status": final_status(result.n_expected, results, stopped=stopped, metrics_ok=metrics_ok),
+                "status": final_status(result.n_expected, ledger.ok, stopped=stopped, metrics_ok=metrics_ok),
                 "metrics": metrics,
-                "n_samples": len(results),
-                "n_errors": sum(1 for r in results if r.error is not None),
+                "n_samples": ledger.samples,
+                "n_errors": ledger.samples - ledger.ok,
                 "errors": dict(errors),
-                "model_calls": sum(1 for c in calls if not c.cached),
-                "cached_calls": sum(1 for c in calls if c.cached),
-                "input_tokens": sum(c.usage.input_tokens for c in calls),
-                "output_tokens": sum(c.usage.output_tokens for c in calls),
-                "cost_usd": run_cost(calls),
+                "model_calls": ledger.model_calls,
+                "cached_calls": ledger.cached_calls,
+                "input_tokens": ledger.input_tokens,
+                "output_tokens": ledger.output_tokens,
+                "cost_usd": ledger.cost_usd,
                 "stopped_by": getattr(self, "_stopped_by", None),
                 "finished_at": utcnow(),
                 "stop_reason": stop_reason,

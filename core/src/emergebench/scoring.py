@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from . import passuntil
 from .context import RunServices, ScoreContext
 from .grader import Grader
-from .metrics import metric
+from .metrics import MeanAccumulator, metric
 from .model import Model
 from .records import Metric, ModelCall, Sample, SampleOutput, SampleResult, utcnow
 from .task import Task
@@ -109,11 +110,49 @@ def sample_result(
     )
 
 
+class RunMetrics:
+    """A run's metrics, folded as its final results arrive: the task's accumulator, the mean of a
+    user's grader the core applied (the task's own metrics do not know that score exists) and, with
+    ``--until-pass``, the pooled pass probability.
+
+    A task accumulator that raises does not stop the run: the first error is kept and raised by
+    ``metrics()``, so the run ends ``partial`` with "metrics failed", as when metrics were computed at the end.
+    """
+
+    def __init__(self, task: Task[Any], grader: str | None, until_pass: bool = False) -> None:
+        self.task = task.metric_accumulator()
+        self.grader = grader if grader and not task.scores_in_score() else None
+        self.graded = MeanAccumulator(key=lambda name: (name, None) if name == self.grader else None)
+        self.pooled = passuntil.PooledPasses() if until_pass else None
+        self.failure: Exception | None = None
+
+    def add(self, result: SampleResult) -> None:
+        if self.grader is not None:
+            self.graded.add(result)
+        if self.pooled is not None:
+            self.pooled.add(result)
+        if self.failure is None:
+            try:
+                self.task.add(result)
+            except Exception as exc:  # noqa: BLE001 - reported as the run's metrics failure at its end
+                self.failure = exc
+
+    def metrics(self) -> list[Metric]:
+        if self.failure is not None:
+            raise self.failure
+        out = self.task.metrics()
+        if self.grader is not None and not any(m.name == self.grader for m in out):
+            out.append(metric(self.grader, self.graded.values.get((self.grader, None), [])))
+        return out
+
+    def extra(self) -> list[Metric]:
+        """Metrics that do not depend on the task's own (PassUntil's), computed even when those fail."""
+        return self.pooled.metrics() if self.pooled is not None else []
+
+
 def run_metrics(task: Task[Any], results: list[SampleResult], grader: str | None) -> list[Metric]:
-    """The task's metrics, plus the mean of a user's grader the core applied (the task's own
-    ``metrics`` does not know that score exists)."""
-    metrics = task.metrics(results)
-    if grader and not task.scores_in_score() and not any(m.name == grader for m in metrics):
-        values = [r.scores[grader] for r in results if r.error is None and grader in r.scores]
-        metrics.append(metric(grader, values))
-    return metrics
+    """The task's metrics, plus the mean of a user's grader the core applied, over a list of results."""
+    folded = RunMetrics(task, grader)
+    for result in results:
+        folded.add(result)
+    return folded.metrics()

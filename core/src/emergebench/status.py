@@ -8,16 +8,14 @@ a sample failed, unless the user allowed that many failures with ``--max-failure
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from .cli_types import FailureAllowance
-from .records import RunResult, RunStatus, SampleResult
+from .records import RunResult, RunStatus
 
 METRICS_FAILED = "metrics failed"
 
 
-def final_status(n_expected: int, results: Iterable[SampleResult], *, stopped: bool, metrics_ok: bool) -> RunStatus:
-    ok = sum(1 for r in results if r.error is None)
+def final_status(n_expected: int, ok: int, *, stopped: bool, metrics_ok: bool) -> RunStatus:
+    """The status of a run whose journal holds ``ok`` results without error."""
     if stopped:
         return "interrupted"
     if ok >= n_expected and metrics_ok:

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 from .errors import UsageError
 from .metric_pairs import MetricPair
-from .metrics import mean_metrics
+from .metrics import MeanAccumulator, MetricAccumulator, ResultsAccumulator
 from .records import GenerateConfig, Metric, Sample, SampleOutput, SampleResult, SampleScore, TaskInfo
 
 if TYPE_CHECKING:
@@ -120,9 +120,17 @@ class Task(Generic[ArgsT]):
                 f"from the whole output), so --grader {grader.name!r} cannot be applied; drop --grader and -A"
             )
 
+    def metric_accumulator(self) -> MetricAccumulator:
+        """What folds the run's results into its metrics as they arrive; the default is mean and
+        standard error of each score. Override this (not ``metrics``) so a run's memory stays flat: an
+        accumulator keeps a few numbers per sample, never the results (see ``emergebench.metrics``)."""
+        if type(self).metrics is not Task.metrics:  # an older task that overrides metrics(results) only
+            return ResultsAccumulator(self.metrics)
+        return MeanAccumulator()
+
     def metrics(self, results: list[SampleResult]) -> list[Metric]:
-        """Aggregate per-sample scores; the default is mean and standard error of each score."""
-        return mean_metrics(results)
+        """The metrics of a list of results: the task's accumulator folded over them."""
+        return self.metric_accumulator().fold(results)
 
     def passed(self, scores: dict[str, float]) -> bool | None:
         """Whether a sample passed, for ``--until-pass``: the first metric pair's headline (stored, or

@@ -22,24 +22,13 @@ def register_commands(cli: Any) -> None:
 
 @hookimpl
 def on_run_finished(result: Any, run_dir: Path) -> None:
-    """Ingest the run as it ends; the journal stays on disk, so a failure here loses nothing.
-
-    A failure is printed (never raised: the run itself succeeded) with the reason and the next step,
-    so a run that is missing from the registry never goes unnoticed.
+    """Ingest the run as it ends (a large journal in a child process, see ``finish``); the journal
+    stays on disk, so a failure here loses nothing. A failure is printed (never raised: the run itself
+    succeeded) with the reason and the next step, so a run missing from the registry never goes unnoticed.
     """
-    import click
-    from emergebench.errors import UsageError
+    from .finish import ingest_finished
 
-    from .ingest import ingest_run_dir, skip_reason
-    from .store import Store
-
-    try:
-        with Store().writer() as con:
-            ingest_run_dir(con, Path(run_dir), result)
-    except UsageError as exc:  # a damaged or locked store: its message already says what to do
-        click.echo(f"Warning: run {run_dir.name} was not added to the registry: {exc}", err=True)
-    except Exception as exc:  # noqa: BLE001 - whatever the folder holds, the run's own outcome stands
-        click.echo(f"Warning: run {run_dir.name} was not added to the registry: {skip_reason(run_dir, exc)}", err=True)
+    ingest_finished(result, Path(run_dir))
 
 
 @hookimpl

@@ -22,7 +22,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 from emergebench import paths
-from emergebench.journal import JOURNAL_FILE, RESULT_FILE, SPEC_FILE, read_journal, read_result, read_spec
+from emergebench.journal import JOURNAL_FILE, RESULT_FILE, SPEC_FILE, journal_keys, read_result, read_spec
 from emergebench.records import ModelInfo, RunResult, RunSpec
 from emergebench.runner import run_is_alive
 
@@ -369,7 +369,7 @@ def load_journal(
     row = first_row(con.execute("SELECT count(*), count(error) FROM _journal"))
     samples, errors = (int(row[0]), int(row[1])) if row else (0, 0)
     intact = recorded is not None and samples == recorded
-    damaged = [] if intact or count_lines(journal) <= rows else read_journal(journal, run_id).damaged
+    damaged = [] if intact or count_lines(journal) <= rows else journal_keys(journal, run_id)[1]
     return JournalCounts(samples, errors, damaged)
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..cache import CallCache
 from ..errors import UsageError
-from ..journal import RESULT_FILE, SPEC_FILE, Journal, read_journal, write_json_atomic
+from ..journal import RESULT_FILE, SPEC_FILE, Journal, write_json_atomic
 from ..plugins import PluginManager, get_manager
 from ..records import ModelInfo, ModelOutput, RunResult, RunSpec, SampleResult, utcnow
 from ..resume import choose_run
@@ -58,9 +58,7 @@ class DriverRun:
             write_json_atomic(run_dir / SPEC_FILE, spec.model_dump_json(indent=2))
         self.task = runner._task()
         samples = self.task.select(list(self.task.dataset(spec.seed)), spec.limit, spec.seed)
-        expected = {(s.id, e) for e in range(spec.epochs) for s in samples}
-        read = read_journal(self.journal.path, run_id)
-        runner._done = {key: r for key, r in read.results.items() if key in expected}
+        done = runner.open_ledger(self.task, self.journal, run_id, samples).good
         provider, _, name = spec.model.partition("/")
         self.result = RunResult(
             run_id=run_id,
@@ -69,13 +67,13 @@ class DriverRun:
             status="running",
             task=self.task.info(),
             model=ModelInfo(id=spec.model, provider=provider, name=name),
-            n_expected=len(expected),
+            n_expected=len(samples) * spec.epochs,
             started_at=utcnow(),
             pid=os.getpid(),  # the driver writes this run (and holds its claim) while it lives
             provenance=runner.provenance(self.task),
         )
         write_json_atomic(run_dir / RESULT_FILE, self.result.model_dump_json(indent=2))
-        return [key for key, r in runner._done.items() if r.error is None]
+        return sorted(done)
 
     def started(self, model: str, grader_model: str | None) -> None:
         self.result.model = ModelInfo.model_validate_json(model)
@@ -85,7 +83,7 @@ class DriverRun:
     def sample(self, text: str) -> SampleResult:
         result = SampleResult.model_validate_json(text)
         self.journal.append(result)
-        self.runner._done[result.key] = result
+        self.runner.record(result)
         for call in result.calls:  # the worker's cache may be on another machine: keep the answers here too
             if not call.cached and call.cache_key and call.output is not None and call.error is None:
                 output = ModelOutput(

@@ -8,17 +8,15 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 from emergebench import (
     GenerateConfig,
-    Metric,
     MetricPair,
     Sample,
     SampleOutput,
-    SampleResult,
     SampleScore,
     ScoreContext,
     SolveContext,
     Task,
 )
-from emergebench.metrics import metric
+from emergebench.metrics import MeanAccumulator
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .envs import ENVIRONMENTS, Environment
@@ -195,18 +193,9 @@ class BoxingGymTask(Task[BoxingGymArgs]):
         scores, details = score_trajectory(goal, points, output.data, self.args.mode)
         return SampleScore(scores=scores, metadata=details)
 
-    def metrics(self, results: list[SampleResult]) -> list[Metric]:
+    def metric_accumulator(self) -> MeanAccumulator:
         """Means over trajectories; per-budget scores are grouped as ``z``/``err`` with group budget=N."""
-        by_key: dict[tuple[str, str | None], list[float]] = {}
-        for r in results:
-            if r.error is not None:
-                continue
-            for name, value in r.scores.items():
-                base, _, budget = name.partition("@")
-                key = (base, f"budget={budget}") if budget else (name, None)
-                by_key.setdefault(key, []).append(float(value))
-        ordered = sorted(by_key.items(), key=lambda kv: (kv[0][0], int(kv[0][1].split("=")[1]) if kv[0][1] else -1))
-        return [metric(name, values, group=group) for (name, group), values in ordered]
+        return MeanAccumulator(key=_budget_key, order=_budget_order)
 
     def provenance(self) -> dict[str, Any]:
         from importlib import resources
@@ -220,6 +209,16 @@ class BoxingGymTask(Task[BoxingGymArgs]):
             texts = reference_texts(self.env_cls, self.args)
             out.update({f"reference:{path}": digest for path, digest in texts.provenance().items()})
         return out
+
+
+def _budget_key(name: str) -> tuple[str, str | None]:
+    base, _, budget = name.partition("@")
+    return (base, f"budget={budget}") if budget else (name, None)
+
+
+def _budget_order(key: tuple[str, str | None]) -> tuple[str, int]:
+    name, group = key
+    return name, int(group.split("=")[1]) if group else -1
 
 
 def make_task(env_cls: type[Environment]) -> type[BoxingGymTask]:

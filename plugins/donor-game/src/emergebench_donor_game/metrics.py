@@ -6,10 +6,10 @@ Each simulation is one observation: means and standard errors are across runs, a
 
 from __future__ import annotations
 
-from collections import defaultdict
+from array import array
 
 from emergebench import Metric, SampleResult
-from emergebench.metrics import metric
+from emergebench.metrics import MetricAccumulator, metric
 
 HEADLINE = (
     "final_resources",
@@ -22,28 +22,49 @@ HEADLINE = (
 )
 PER_GENERATION = ("average", "donation_fraction", "selection_differential", "punishment_share")
 CURVE_NAMES = {"average": "resources"}
+USAGE = ("model_calls", "input_tokens", "output_tokens")
+
+
+class DonorMetrics(MetricAccumulator):
+    """The headline means, the per-generation curves and the cost per simulation, folded as each
+    simulation's result arrives (one float per value kept, the simulation itself let go)."""
+
+    def __init__(self) -> None:
+        self.headline: dict[str, array] = {}
+        self.curves: dict[tuple[str, int], array] = {}
+        self.usage: dict[str, array] = {}
+
+    def add(self, result: SampleResult) -> None:
+        if result.error is not None:
+            return
+        for name in HEADLINE:
+            if name in result.scores:
+                self.headline.setdefault(name, array("d")).append(result.scores[name])
+        for row in result.metadata.get("generations", []):
+            for key in PER_GENERATION:
+                if row.get(key) is not None:
+                    self.curves.setdefault((key, int(row["generation"])), array("d")).append(float(row[key]))
+        usage = _usage(result)
+        for name in USAGE:
+            self.usage.setdefault(name, array("d")).append(float(usage[name]))
+
+    def merge(self, other: DonorMetrics) -> None:
+        for mine, theirs in ((self.headline, other.headline), (self.curves, other.curves), (self.usage, other.usage)):
+            for key, values in theirs.items():
+                mine.setdefault(key, array("d")).extend(values)  # type: ignore[attr-defined]
+
+    def metrics(self) -> list[Metric]:
+        out = [metric(name, self.headline[name]) for name in HEADLINE if name in self.headline]
+        ordered = sorted(self.curves.items(), key=lambda item: (PER_GENERATION.index(item[0][0]), item[0][1]))
+        for (key, gen), values in ordered:
+            out.append(metric(CURVE_NAMES.get(key, key), values, group=f"generation={gen}"))
+        out += [metric(name, self.usage[name]) for name in USAGE if name in self.usage]
+        return out
 
 
 def donor_metrics(results: list[SampleResult]) -> list[Metric]:
-    ok = [r for r in results if r.error is None]
-    out: list[Metric] = []
-    for name in HEADLINE:
-        values = [r.scores[name] for r in ok if name in r.scores]
-        if values:
-            out.append(metric(name, values))
-    curves: dict[tuple[str, int], list[float]] = defaultdict(list)
-    for r in ok:
-        for row in r.metadata.get("generations", []):
-            for key in PER_GENERATION:
-                if row.get(key) is not None:
-                    curves[(key, int(row["generation"]))].append(float(row[key]))
-    for (key, gen), values in sorted(curves.items(), key=lambda item: (PER_GENERATION.index(item[0][0]), item[0][1])):
-        out.append(metric(CURVE_NAMES.get(key, key), values, group=f"generation={gen}"))
-    for name in ("model_calls", "input_tokens", "output_tokens"):
-        values = [float(_usage(r)[name]) for r in ok]
-        if values:
-            out.append(metric(name, values))
-    return out
+    """The Donor Game's metrics of a list of results (what a run folds as they arrive)."""
+    return DonorMetrics().fold(results)
 
 
 def _usage(result: SampleResult) -> dict[str, int]:

@@ -6,11 +6,9 @@ import hashlib
 from typing import Any, ClassVar
 
 from emergebench import (
-    Metric,
     MetricPair,
     Sample,
     SampleOutput,
-    SampleResult,
     SampleScore,
     ScoreContext,
     SolveContext,
@@ -18,7 +16,7 @@ from emergebench import (
 )
 
 from .engine import EncounterView
-from .metrics import donor_metrics
+from .metrics import DonorMetrics
 from .model_agents import agents_for, prompt_set
 from .report import sample_score, simulation_from_output, simulation_output
 from .settings import DonorGameArgs, GameRules
@@ -82,8 +80,8 @@ class DonorGame(Task[DonorGameArgs]):
         """Resources, donation shares and per-generation rows, recomputed from the stored simulation."""
         return sample_score(simulation_from_output(output.data))
 
-    def metrics(self, results: list[SampleResult]) -> list[Metric]:
-        return donor_metrics(results)
+    def metric_accumulator(self) -> DonorMetrics:
+        return DonorMetrics()
 
     def provenance(self) -> dict[str, Any]:
         """A fingerprint of the prompts as configured, so prompt edits are visible in the registry."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from array import array
 from collections import Counter
 from typing import Any, ClassVar, Literal
 
@@ -18,6 +19,7 @@ from emergebench import (
     UsageError,
 )
 from emergebench.context import ScoreContext, SolveContext
+from emergebench.metrics import MetricAccumulator
 from emergebench.structured import json_schema_format
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -30,6 +32,7 @@ from .schema import EVENT, INFERENCE, LABEL_WORDS, TRANSITION, TaskSchema
 from .scores import p_yes
 from .sources import DEFAULT_REPO, DataRequest, LoadedSplit, load
 from .stats import (
+    NO_PREDICTION,
     bootstrap_auc,
     bootstrap_macro_f1,
     bootstrapped_metric,
@@ -243,41 +246,81 @@ class MarsTask(Task[MarsArgs]):
         return LABEL_WORDS[int(sample.target)]
 
     # metrics --------------------------------------------------------------------------------
-    def metrics(self, results: list[SampleResult]) -> list[Metric]:
-        return mars_metrics(results)
+    def metric_accumulator(self) -> MarsMetrics:
+        return MarsMetrics()
+
+
+class MarsMetrics(MetricAccumulator):
+    """Accuracy, macro-F1, extraction-failure rate, yes-rate, ROC-AUC, and per-label/per-type accuracy.
+
+    Folded as results arrive: per scored sample it keeps its label, prediction and P(yes) (a few bytes;
+    the bootstraps resample them), and per breakdown group a hit count.
+    """
+
+    def __init__(self) -> None:
+        self.labels = array("b")
+        self.preds = array("b")  # NO_PREDICTION for a reply the task could not read
+        self.failed = 0
+        self.scored_labels = array("b")  # the samples with a P(yes), for ROC-AUC
+        self.scored = array("d")
+        self.groups: dict[str, list[int]] = {}  # group -> [hits, n]
+
+    def add(self, result: SampleResult) -> None:
+        if result.error is not None or "prediction" not in result.metadata:
+            return
+        label, pred = int(result.target), result.metadata["prediction"]
+        self.labels.append(label)
+        self.preds.append(NO_PREDICTION if pred is None else int(pred))
+        if result.scores.get("extraction_failed"):
+            self.failed += 1
+        output = _output(result)
+        if (p := output.get("p_yes")) is not None:
+            self.scored_labels.append(label)
+            self.scored.append(float(p))
+        for column, value in (output.get("groups") or {}).items():
+            tally = self.groups.setdefault(f"{column}={value}", [0, 0])
+            tally[0] += pred == label
+            tally[1] += 1
+
+    def merge(self, other: MarsMetrics) -> None:
+        self.labels.extend(other.labels)
+        self.preds.extend(other.preds)
+        self.failed += other.failed
+        self.scored_labels.extend(other.scored_labels)
+        self.scored.extend(other.scored)
+        for group, (hits, n) in other.groups.items():
+            tally = self.groups.setdefault(group, [0, 0])
+            tally[0] += hits
+            tally[1] += n
+
+    def metrics(self) -> list[Metric]:
+        labels = list(self.labels)
+        preds: list[int | None] = [None if p == NO_PREDICTION else p for p in self.preds]
+        n = len(labels)
+        correct = sum(1 for y, p in zip(labels, preds, strict=True) if p == y)
+        answered = [p for p in preds if p is not None]
+        f1 = macro_f1(labels, preds)
+        out = [
+            proportion_metric("accuracy", correct, n),
+            bootstrapped_metric("macro_f1", f1, bootstrap_macro_f1(labels, preds) if f1 is not None else None, n),
+            proportion_metric("extraction_failure_rate", self.failed, n),
+            proportion_metric("yes_rate", sum(answered), len(answered)),
+        ]
+        if self.scored:
+            ys, ss = list(self.scored_labels), list(self.scored)
+            auc = roc_auc(ys, ss)
+            out.append(bootstrapped_metric("roc_auc", auc, bootstrap_auc(ys, ss) if auc is not None else None, len(ys)))
+        for label in (1, 0):
+            hits = [p == label for y, p in zip(labels, preds, strict=True) if y == label]
+            out.append(proportion_metric("accuracy", sum(hits), len(hits), group=f"label={LABEL_WORDS[label]}"))
+        for group, (hits_, total) in sorted(self.groups.items()):
+            out.append(proportion_metric("accuracy", hits_, total, group=group))
+        return out
 
 
 def mars_metrics(results: list[SampleResult]) -> list[Metric]:
-    """Accuracy, macro-F1, extraction-failure rate, yes-rate, ROC-AUC, and per-label/per-type accuracy."""
-    done = [r for r in results if r.error is None and "prediction" in r.metadata]
-    labels = [int(r.target) for r in done]
-    preds: list[int | None] = [r.metadata["prediction"] for r in done]
-    n = len(done)
-    correct = sum(1 for y, p in zip(labels, preds, strict=True) if p == y)
-    failed = sum(1 for r in done if r.scores.get("extraction_failed"))
-    answered = [p for p in preds if p is not None]
-    f1 = macro_f1(labels, preds)
-    out = [
-        proportion_metric("accuracy", correct, n),
-        bootstrapped_metric("macro_f1", f1, bootstrap_macro_f1(labels, preds) if f1 is not None else None, n),
-        proportion_metric("extraction_failure_rate", failed, n),
-        proportion_metric("yes_rate", sum(answered), len(answered)),
-    ]
-    scored = [(int(r.target), float(p)) for r in done if (p := _output(r).get("p_yes")) is not None]
-    if scored:
-        ys, ss = [y for y, _ in scored], [s for _, s in scored]
-        auc = roc_auc(ys, ss)
-        out.append(bootstrapped_metric("roc_auc", auc, bootstrap_auc(ys, ss) if auc is not None else None, len(ys)))
-    for label in (1, 0):
-        hits = [p == label for y, p in zip(labels, preds, strict=True) if y == label]
-        out.append(proportion_metric("accuracy", sum(hits), len(hits), group=f"label={LABEL_WORDS[label]}"))
-    by_group: dict[str, list[bool]] = {}
-    for r, y, p in zip(done, labels, preds, strict=True):
-        for column, value in (_output(r).get("groups") or {}).items():
-            by_group.setdefault(f"{column}={value}", []).append(p == y)
-    for group, hits in sorted(by_group.items()):
-        out.append(proportion_metric("accuracy", sum(hits), len(hits), group=group))
-    return out
+    """The MARS metrics of a list of results (what a run folds as they arrive)."""
+    return MarsMetrics().fold(results)
 
 
 def _output(result: SampleResult) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from array import array
 from collections import defaultdict
 from typing import Any, ClassVar
 
@@ -23,7 +24,7 @@ from emergebench import (
     UsageError,
 )
 from emergebench.grader import Grader
-from emergebench.metrics import metric
+from emergebench.metrics import MetricAccumulator, metric
 
 from .args import SkillMixArgs
 from .constrained import student_answer, student_schema
@@ -277,24 +278,43 @@ class SkillMixTask(Task[SkillMixArgs]):
         scores = {} if filtered else dict(combined)
         return SampleScore(scores=scores, metadata=metadata)
 
-    def metrics(self, results: list[SampleResult]) -> list[Metric]:
-        """Mean and standard error over the combinations of each k (group "k=K"); never pooled over k."""
-        values: dict[int, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-        failures: dict[int, list[float]] = defaultdict(list)
-        for r in results:
-            if r.error is not None or "k" not in r.metadata:
-                continue
-            k = int(r.metadata["k"])
-            if r.metadata.get("gradings"):
-                failures[k].append(r.metadata["grader_parse_failures"] / r.metadata["gradings"])
-            if r.metadata.get("filtered"):
-                continue
-            for name in METRIC_NAMES:
-                if name in r.scores:
-                    values[k][name].append(r.scores[name])
+    def metric_accumulator(self) -> SkillMixMetrics:
+        return SkillMixMetrics()
+
+
+class SkillMixMetrics(MetricAccumulator):
+    """Mean and standard error over the combinations of each k (group "k=K"); never pooled over k.
+    Keeps one float per score per combination, folded as results arrive."""
+
+    def __init__(self) -> None:
+        self.values: dict[int, dict[str, array]] = {}
+        self.failures: dict[int, array] = {}
+
+    def add(self, result: SampleResult) -> None:
+        meta = result.metadata
+        if result.error is not None or "k" not in meta:
+            return
+        k = int(meta["k"])
+        if meta.get("gradings"):
+            self.failures.setdefault(k, array("d")).append(meta["grader_parse_failures"] / meta["gradings"])
+        if meta.get("filtered"):
+            return
+        for name in METRIC_NAMES:
+            if name in result.scores:
+                self.values.setdefault(k, {}).setdefault(name, array("d")).append(result.scores[name])
+
+    def merge(self, other: SkillMixMetrics) -> None:
+        for k, columns in other.values.items():
+            for name, column in columns.items():
+                self.values.setdefault(k, {}).setdefault(name, array("d")).extend(column)
+        for k, column in other.failures.items():
+            self.failures.setdefault(k, array("d")).extend(column)
+
+    def metrics(self) -> list[Metric]:
         out = []
-        for k in sorted(set(values) | set(failures)):
+        for k in sorted(set(self.values) | set(self.failures)):
             group = f"k={k}"
-            out += [metric(name, values[k][name], group=group) for name in METRIC_NAMES]
-            out.append(metric("grader_parse_failure_rate", failures[k], group=group))
+            columns = self.values.get(k, {})
+            out += [metric(name, columns.get(name, array("d")), group=group) for name in METRIC_NAMES]
+            out.append(metric("grader_parse_failure_rate", self.failures.get(k, array("d")), group=group))
         return out
