@@ -143,3 +143,23 @@ def test_structured_inputs_and_missing_targets_export_validly(reg_home: Path, tm
     rows = {r["sample_id"]: r for r in map(json.loads, samples.content.decode().splitlines())}
     assert rows["0"]["input"] == {"raw": '{"a": 1, "b": [2]}', "reference": []}
     assert rows["1"]["input"] == {"raw": "What is 1 + 2?", "reference": ["3"]}
+
+
+def test_native_run_with_epochs_round_trips_every_score_through_eee(reg_run, reg_home: Path, tmp_path: Path) -> None:
+    """Export then import: the same (sample, epoch, score name, value) rows, although EEE has no epoch
+    and one score per instance row (emergebench writes both into the row's metadata)."""
+    from emergebench_registry.export_eee import write_records
+
+    result = reg_run(epochs=2)
+    with Store().reader() as con:
+        report = eee_records(con, [result.run_id], False, EeeOptions())
+    write_records(tmp_path / "eee", report.files)
+    validate(tmp_path / "eee")
+    other = Store(str(tmp_path / "other.duckdb"))
+    imported = import_results(other, "eee", [tmp_path / "eee"])
+    assert not imported.rejected, imported.rejected
+    (back,) = imported.imported
+    query = "SELECT sample_id, epoch, name, value FROM scores WHERE run_id = ? ORDER BY ALL"
+    original = run_sql(Store(), query, params=[result.run_id]).rows
+    assert {r[1] for r in original} == {0, 1} and {r[2] for r in original} == {"correct", "length"}
+    assert run_sql(other, query, params=[back]).rows == original

@@ -177,3 +177,30 @@ def test_cli_reports_refusals_and_exits_1_without_traceback(reg_home: Path, tmp_
     )
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
     assert "Imported 1 run(s)" in done.stdout and f"refused: {bad}: record.schema_version is required" in done.stderr
+
+
+def test_several_evaluations_and_repeated_metrics_in_one_record(reg_home: Path, tmp_path: Path) -> None:
+    """One aggregate may hold several evaluations (one run each) and one metric twice in an evaluation
+    (kept apart by its evaluation_result_id, never merged or refused as a duplicate)."""
+    record = json.loads(INSPECT_AGG.read_text())
+    (result,) = record["evaluation_results"]
+    again = json.loads(json.dumps(result))
+    again["evaluation_result_id"] = "match:accuracy-strict"
+    again["score_details"]["score"] = 0.5
+    other = json.loads(json.dumps(result))
+    other["evaluation_name"] = "subtraction"
+    other["score_details"]["score"] = 0.25
+    record["evaluation_results"] = [result, again, other]
+    path = tmp_path / INSPECT_AGG.name
+    path.write_text(json.dumps(record))
+    shutil.copy(INSPECT_SAMPLES, tmp_path / INSPECT_SAMPLES.name)
+    report = import_results(Store(), "eee", [path])
+    assert len(report.imported) == 2 and not report.rejected
+    assert rows(
+        "SELECT r.task, r.n_samples, m.name, m.breakdown, m.value FROM runs r JOIN metrics m USING (run_id) "
+        "ORDER BY ALL"
+    ) == [
+        ("eee/addition", 6, "accuracy", "", pytest.approx(result["score_details"]["score"])),
+        ("eee/addition", 6, "accuracy", "match:accuracy-strict", 0.5),
+        ("eee/subtraction", 0, "accuracy", "", 0.25),
+    ]

@@ -47,6 +47,7 @@ class ExternalMetric:
     value: float | None
     stderr: float | None
     n: int
+    breakdown: str = ""  # the group of a per-group value (e.g. "k=2"); "" for the overall one
 
 
 @dataclass
@@ -218,7 +219,7 @@ def to_bundle(run: ExternalRun, label: str) -> RunBundle:
         ],
         "model_calls": [],
         "metrics": [
-            {"run_id": run_id, "name": m.name, "breakdown": "", "value": m.value, "stderr": m.stderr, "n": m.n}
+            {"run_id": run_id, "name": m.name, "breakdown": m.breakdown, "value": m.value, "stderr": m.stderr, "n": m.n}
             for m in run.metrics
         ],
     }

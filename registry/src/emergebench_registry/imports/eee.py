@@ -73,6 +73,21 @@ def _metric_name(result: dict[str, Any], where: str) -> str:
     return name
 
 
+def _breakdown(
+    result: dict[str, Any], details: dict[str, Any], earlier: list[ExternalMetric], metric: str, index: int
+) -> str:
+    """The group a result is for: ``score_details.details.breakdown`` (emergebench's own export writes
+    it), else '' for the first result of a metric and the ``evaluation_result_id`` (or position) for a
+    later one, so two values of one metric in one evaluation are never merged or refused as duplicates."""
+    extra = details.get("details") if isinstance(details.get("details"), dict) else {}
+    if isinstance(extra.get("breakdown"), str):
+        return extra["breakdown"][:128]
+    if not any(m.name == metric and m.breakdown == "" for m in earlier):
+        return ""
+    own = result.get("evaluation_result_id")
+    return own[:128] if isinstance(own, str) and own else f"result {index}"
+
+
 def _parameters(model_info: dict[str, Any]) -> int | None:
     """The parameter count the record states (lm-eval's converter writes ``num_parameters``)."""
     details = model_info.get("additional_details") or {}
@@ -113,18 +128,32 @@ def _samples_path(path: Path, record: dict[str, Any]) -> Path | None:
     return found
 
 
+def _score_name(row: dict[str, Any], metric_of: dict[str, str], evaluation: str) -> str:
+    """The score an instance row holds: its result's metric, else the name emergebench's export keeps in
+    ``metadata.score_name`` (a per-sample score no metric is named after), else the evaluation's metric."""
+    linked = metric_of.get(str(row.get("evaluation_result_id")))
+    if linked:
+        return linked
+    metadata = row.get("metadata")
+    named = metadata.get("score_name") if isinstance(metadata, dict) else None
+    if isinstance(named, str) and named:
+        return named
+    return metric_of.get(evaluation, "score")
+
+
 def _target(reference: Any) -> Any:
     """EEE's ``reference`` is a list of acceptable answers; a single one is stored as itself."""
     return reference[0] if isinstance(reference, list) and len(reference) == 1 else reference
 
 
 def _epoch(row: dict[str, Any]) -> int | None:
-    """The epoch inspect's converter keeps in ``metadata.epoch`` (as text), when it is a small integer."""
+    """The epoch kept in ``metadata.epoch`` (as text) by inspect's converter (1-based, as inspect counts)
+    and by emergebench's export (0-based, as the runner counts), when it is a small integer."""
     metadata = row.get("metadata")
     value = metadata.get("epoch") if isinstance(metadata, dict) else None
     if isinstance(value, int | str) and not isinstance(value, bool) and str(value).isdigit():
         epoch = int(str(value))
-        return epoch if 1 <= epoch <= 1_000_000 else None
+        return epoch if epoch <= 1_000_000 else None
     return None
 
 
@@ -154,10 +183,12 @@ def _instances(path: Path, record: dict[str, Any], metric_of: dict[str, str]) ->
             sample_id = _field(row, "sample_id", (str, int), where)
             evaluation = _field(row, "evaluation", dict, where)
             score = score_value(_field(evaluation, "score", (int, float), f"{where}.evaluation"))
-            metric = metric_of.get(str(row.get("evaluation_result_id")), metric_of.get(name, "score"))
+            metric = _score_name(row, metric_of, name)
             key = (name, str(sample_id), metric)
             seen[key] += 1
-            epoch = _epoch(row) or seen[key]
+            epoch = _epoch(row)
+            if epoch is None:
+                epoch = seen[key]
             inputs = _field(row, "input", dict, where)
             output = row.get("output") if isinstance(row.get("output"), dict) else {}
             raw_out = output.get("raw") if isinstance(output.get("raw"), list) else []
@@ -225,7 +256,8 @@ def _runs(path: Path, record: Any, task_map: dict[str, str]) -> list[ExternalRun
         uncertainty = details.get("uncertainty") if isinstance(details.get("uncertainty"), dict) else {}
         stderr_block = uncertainty.get("standard_error") if isinstance(uncertainty.get("standard_error"), dict) else {}
         n = uncertainty.get("num_samples") if isinstance(uncertainty.get("num_samples"), int) else 0
-        by_name[name].append(ExternalMetric(metric, value, score_value(stderr_block.get("value")), n))
+        breakdown = _breakdown(result, details, by_name[name], metric, index)
+        by_name[name].append(ExternalMetric(metric, value, score_value(stderr_block.get("value")), n, breakdown))
         if isinstance(result.get("evaluation_result_id"), str):
             metric_of[result["evaluation_result_id"]] = metric
         metric_of.setdefault(name, metric)
