@@ -1,4 +1,4 @@
-"""Imported results (real inspect_ai and lm-evaluation-harness logs, the registry's import fixtures) next
+"""Imported results (real inspect_ai, lm-evaluation-harness and HELM logs, the registry's import fixtures) next
 to a native run, through the CLI in subprocesses as a user runs it: `leaderboard`, `analyze --format json`
 and `report` show the imported rows like native ones, each marked with its origin. Expected values are
 read from the fixture files with the json module, not through the importers."""
@@ -17,6 +17,7 @@ FIXTURES = Path(__file__).parents[2] / "registry" / "tests" / "fixtures" / "impo
 INSPECT_JSON = FIXTURES / "inspect-addition.json"
 (LM_RESULTS,) = (FIXTURES / "lm-eval").glob("results_*.json")
 (LM_SAMPLES,) = (FIXTURES / "lm-eval").glob("samples_*.jsonl")
+(HELM_ADDITION,) = (FIXTURES / "helm" / "runs" / "fixtures").glob("addition:*")
 NATIVE_MODEL = "toy/alpha-100m"
 
 
@@ -28,7 +29,20 @@ def expected_imports() -> dict[tuple[str, str], tuple[str, str, float, int]]:
     results = json.loads(LM_RESULTS.read_text())
     lm_scores = [float(json.loads(line)["exact_match"]) for line in LM_SAMPLES.read_text().splitlines()]
     lm_model = f"{results['config']['model']}/{results['model_name']}"
+    helm_spec = json.loads((HELM_ADDITION / "run_spec.json").read_text())
+    helm_scores = [
+        item["mean"]
+        for entry in json.loads((HELM_ADDITION / "per_instance_stats.json").read_text())
+        for item in entry["stats"]
+        if item["name"]["name"] == "exact_match"
+    ]
     return {
+        ("helm/addition", helm_spec["adapter_spec"]["model"]): (
+            "helm",
+            "exact_match",
+            sum(helm_scores) / len(helm_scores),
+            len(helm_scores),
+        ),
         (f"inspect/{log['eval']['task']}", log["eval"]["model"]): (
             "inspect",
             "match",
@@ -69,7 +83,7 @@ class LeaderboardTable(HTMLParser):
 @pytest.fixture
 def mixed_registry(rep_home: Path, rep_run) -> Path:
     rep_run(NATIVE_MODEL)
-    for fmt, path in (("inspect", INSPECT_JSON), ("lm-eval", LM_RESULTS)):
+    for fmt, path in (("inspect", INSPECT_JSON), ("lm-eval", LM_RESULTS), ("helm", HELM_ADDITION)):
         done = cli(rep_home, "import-results", fmt, str(path))
         assert done.returncode == 0, done.stderr
     return rep_home

@@ -42,14 +42,16 @@ def import_results_command(
     fmt: str, paths: tuple[Path, ...], task_map: tuple[str, ...], models_file: Path | None, registry_path: str | None
 ) -> None:
     """Import results of another framework (inspect logs .eval/.json; lm-eval results_*.json with the
-    samples_*.jsonl that --log_samples wrote beside them; Every Eval Ever aggregate <uuid>.json records
-    with their <uuid>_samples.jsonl) with per-sample scores. Tasks are stored as
-    FRAMEWORK/TASK; re-importing a file changes nothing; a malformed file is reported and skipped.
+    samples_*.jsonl that --log_samples wrote beside them; HELM run folders, runs/<suite>/<run name>/;
+    Every Eval Ever aggregate <uuid>.json records with their <uuid>_samples.jsonl) with per-sample scores.
+    Tasks are stored as FRAMEWORK/TASK; re-importing a file changes nothing; a malformed file or folder is
+    reported and skipped.
 
     \b
     Examples:
         emergebench import-results inspect logs/
         emergebench import-results lm-eval out/results_2026-12-02T04-19-05.json --task-map lm-eval/mmlu=mmlu
+        emergebench import-results helm benchmark_output/runs/my-suite
         emergebench import-results eee datastore/data/mmlu/
     """
     store = Store(registry_path)
