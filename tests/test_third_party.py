@@ -76,7 +76,7 @@ def test_scaffolded_plugin_from_wheel_to_hub(tmp_path: Path) -> None:
     assert task["version"] == "1.0" and task["plugin"] == "letter-count"
 
     # 5. Run it on a scripted model.
-    run([eb, "run", "letter-count", "-m", "scripted/constant", "-M", "reply=2", "-T", "n=6", "--seed", "3"], env=env)
+    run([eb, "run", "letter-count", "-m", "scripted/constant", "-M", "reply=2", "--seed", "3"], env=env)
 
     # 6. Find the run with SQL.
     rows = json.loads(run([eb, "sql", "-f", "json", "SELECT run_id, task, task_version FROM runs"], env=env))

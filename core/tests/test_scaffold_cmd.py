@@ -35,6 +35,28 @@ def test_rendered_package_is_complete(kind: str, tmp_path: Path) -> None:
     assert "check_plugin(" in (tmp_path / "out" / "tests/test_letter_count.py").read_text()
 
 
+def test_task_scaffold_opens_with_the_simple_form(tmp_path: Path) -> None:
+    """task.py is the ~20-line form (Task, Sample, ctx.model, a built-in grader); the full form with
+    options, data, its own scoring and metrics is the second, registered task in full_task.py."""
+    render_plugin(PluginNames.from_name("letter-count", "task", "0.1.0"), tmp_path)
+    package = tmp_path / "src/emergebench_letter_count"
+    simple = (package / "task.py").read_text()
+    code = [line for line in simple.splitlines() if line.strip() and not line.lstrip().startswith(("#", '"""'))]
+    assert len(code) <= 20, simple
+    assert "class LetterCountTask(Task):" in simple and 'name = "letter-count"' in simple
+    assert 'default_grader = "exact"' in simple and "ctx.model.generate" in simple
+    for concept in ("Args", "def score", "def metrics", "SampleScore"):
+        assert concept not in simple, concept
+    full = (package / "full_task.py").read_text()
+    assert 'name = "letter-count/full"' in full
+    for concept in ("class Args(BaseModel)", "def score", "def metrics", "def provenance"):
+        assert concept in full, concept
+    hooks = (package / "__init__.py").read_text()
+    assert "register(LetterCountTask)" in hooks and "register(FullLetterCountTask)" in hooks
+    readme = (tmp_path / "README.md").read_text()
+    assert "letter-count/full" in readme and "task.py" in readme and "full_task.py" in readme
+
+
 @pytest.mark.parametrize(
     ("name", "words"),
     [

@@ -74,7 +74,8 @@ def scaffold(name: str, kind: str, dest: Path | None) -> tuple[PluginNames, Path
 )
 def new_plugin(name: str, kind: str, dest: Path | None) -> None:
     """Create a plugin package NAME: pyproject.toml with the entry point, a working example of the
-    chosen kind, tests that run emergebench's conformance check, a README and a CI workflow.
+    chosen kind (a task: the ~20-line simple form NAME and the full form NAME/full), tests that run
+    emergebench's conformance check, a README and a CI workflow.
 
     \b
     Example:
