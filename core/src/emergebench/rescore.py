@@ -191,11 +191,7 @@ class Rescorer:
             stopped, reason = True, "interrupted by the user (Ctrl-C)"
             raise
         finally:
-            journal.close()
-            cache.close()
-            final = runner._finish(result, task, journal, stopped, reason)
-            runner._notify(final, run_dir)
-            self.result = final
+            self.result = final = runner._close(result, task, journal, cache, run_dir, stopped, reason)
         return final
 
     async def _score_one(

@@ -386,11 +386,7 @@ class Runner:
             stopped = True
             stop_reason = str(exc)
         finally:
-            journal.close()
-            cache.close()
-            final = self._finish(result, task, journal, stopped, stop_reason)
-            self._notify(final, run_dir)
-            self.result = final
+            final = self._close(result, task, journal, cache, run_dir, stopped, stop_reason)
         return final
 
     def open_ledger(self, task: Task[Any], journal: Journal, run_id: str, samples: list[Sample]) -> Resumed:
@@ -549,6 +545,24 @@ class Runner:
             started_at=started,
             finished_at=utcnow(),
         )
+
+    def _close(
+        self,
+        result: RunResult,
+        task: Task[Any],
+        journal: Journal,
+        cache: CallCache,
+        run_dir: Path,
+        stopped: bool,
+        stop_reason: str | None,
+    ) -> RunResult:
+        """The end of a run or a re-scoring: close the journal and cache, finish the result, tell plugins."""
+        journal.close()
+        cache.close()
+        final = self._finish(result, task, journal, stopped, stop_reason)
+        self._notify(final, run_dir)
+        self.result = final
+        return final
 
     def _finish(
         self, result: RunResult, task: Task[Any], journal: Journal, stopped: bool, stop_reason: str | None
