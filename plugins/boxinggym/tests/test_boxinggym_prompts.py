@@ -81,7 +81,7 @@ def texts_seen(key: str, mode: str, experiment: str) -> list[str]:
     goal = env.goals["direct"](env)
     ref: list[Trajectory] = []
     scientist, novice = RecordingModel(ref), RecordingModel(ref)
-    config = Config(mode=mode, include_prior=False, experiment=experiment, budgets=(0, 2), num_evals=3, eig=False)  # type: ignore[arg-type]
+    config = Config(mode=mode, include_prior=False, experiment=experiment, budgets=(0, 2), num_evals=3)  # type: ignore[arg-type]
     traj = Trajectory(env, goal, config, scientist, novice=novice, seed=5)  # type: ignore[arg-type]
     ref.append(traj)
     asyncio.run(traj.run())

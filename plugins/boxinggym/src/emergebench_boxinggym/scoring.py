@@ -69,10 +69,16 @@ def checkpoint_errors(
 
 
 def score_trajectory(
-    goal: Goal, points: list[EvalPoint], output: dict[str, Any], mode: Mode
+    goal: Goal,
+    points: list[EvalPoint],
+    output: dict[str, Any],
+    mode: Mode,
+    eig_steps: list[dict[str, Any]] | None = None,
 ) -> tuple[dict[str, float], dict[str, Any]]:
     """Scores (``z@N``, ``err@N``, ``z_final``, EIG regret, ...) and per-checkpoint details from a
-    stored trajectory (``Trajectory.output``) and its world's held-out questions."""
+    stored trajectory (``Trajectory.output``) and its world's held-out questions. ``eig_steps`` are
+    the successful experiments' EIGs (``eig_replay.replay_eig``); without them, the EIGs a trajectory
+    stored with its experiments (runs solved before EIG moved to scoring) are used."""
     out: dict[str, float] = {}
     details: dict[str, Any] = {"checkpoints": []}
     checkpoints = output.get("checkpoints") or []
@@ -97,10 +103,12 @@ def score_trajectory(
         asked = len(points) * (1 if comm is not None else len(checkpoints))
         out["unparsed_rate"] = unparsed / asked if asked else 0.0
     experiments = output.get("experiments") or []
-    done = [e for e in experiments if e["success"]]
-    summary = regret_summary(goal.env.key, [e["regret"] for e in done if e.get("regret") is not None], mode)
+    steps = eig_steps if eig_steps is not None else [e for e in experiments if e["success"]]
+    summary = regret_summary(goal.env.key, [e["regret"] for e in steps if e.get("regret") is not None], mode)
     if summary is not None:
         out["eig_regret"] = summary
-        out["eig"] = float(np.mean([e["eig"] for e in done if e.get("eig") is not None]))
+        out["eig"] = float(np.mean([e["eig"] for e in steps if e.get("eig") is not None]))
+    if eig_steps is not None:
+        details["eig"] = eig_steps
     out["success_rate"] = float(np.mean([e["success"] for e in experiments])) if experiments else 1.0
     return out, details

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from typing import Any, ClassVar, Literal
 
@@ -19,12 +20,14 @@ from emergebench import (
 from emergebench.metrics import MeanAccumulator
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .eig_replay import replay_eig
 from .envs import ENVIRONMENTS, Environment
 from .envs.base import Goal
 from .norms import NORMS_FILE, fixed_norm
 from .reference_texts import ReferenceTexts
 from .refsource import ReferenceSourceError
 from .scoring import score_trajectory
+from .stored import decode_data
 from .trajectory import Config, Trajectory, eval_rng
 
 VERSION = "1"
@@ -152,8 +155,6 @@ class BoxingGymTask(Task[BoxingGymArgs]):
             experiment=a.experiment,
             budgets=tuple(a.budgets),
             num_evals=a.num_evals,
-            eig=a.eig,
-            random_designs=a.random_designs,
             generate=GenerateConfig(temperature=a.temperature, max_tokens=a.max_tokens),
             explanation_words=a.explanation_words,
             constrained=a.constrained,
@@ -190,7 +191,12 @@ class BoxingGymTask(Task[BoxingGymArgs]):
         _, goal = self.world(ctx.seed)
         # drawn from a fresh world, as the trajectory drew them before its first experiment
         points = goal.eval_points(eval_rng(ctx.seed), self.args.num_evals)
-        scores, details = score_trajectory(goal, points, output.data, self.args.mode)
+        steps = None
+        if self.args.eig and goal.env.outcome != "deterministic" and "data" in output.data:
+            data = decode_data(output.data["data"])
+            # numpy work off the event loop, so other samples' scoring and model calls keep flowing
+            steps = await asyncio.to_thread(replay_eig, goal, data, ctx.seed, self.args.random_designs)
+        scores, details = score_trajectory(goal, points, output.data, self.args.mode, steps)
         return SampleScore(scores=scores, metadata=details)
 
     def metric_accumulator(self) -> MeanAccumulator:

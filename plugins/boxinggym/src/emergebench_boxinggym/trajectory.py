@@ -1,15 +1,15 @@
-"""One BoxingGym trajectory: a seeded world, a scientist running experiments, answers at the
-checkpoints (OED) or an explanation read by a novice (discovery), and the EIG of each design.
+"""One BoxingGym trajectory: a seeded world, a scientist running experiments, and answers at the
+checkpoints (OED) or an explanation read by a novice (discovery).
 
 The solve loop lives here so the Task stays a thin adapter and the loop can be driven from tests
-with any model handle. The trajectory records what happened (designs, observations, each design's
-EIG, the answers given); turning the answers into errors and the EIG into regret summaries is the
-scoring's job (``scoring.score_trajectory``), which reads only that record.
+with any model handle. The trajectory records what happened (designs, observations, the exact data
+the world produced, the answers given); turning the answers into errors and the data into each
+design's EIG and regret is the scoring's job (``scoring.score_trajectory``, ``eig_replay``), which
+reads only that record, so ``emergebench score`` recomputes both without a model call.
 """
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -17,10 +17,10 @@ import numpy as np
 from emergebench import GenerateConfig, Message, ModelHandle
 
 from . import constrained, prompts
-from .eig import EIGSettings, step_eig
 from .envs.base import DesignError, Environment, EvalPoint, Goal, Mode
 from .posterior import Posterior, posterior_samples
 from .reference_texts import ReferenceTexts
+from .stored import encode
 
 MAX_FORMAT_TRIES = 4  # model calls per experiment or answer until the tags are right
 MAX_ENV_TRIES = 3  # designs the environment may reject per experiment
@@ -34,8 +34,6 @@ class Config:
     experiment: Literal["oed", "discovery"] = "oed"
     budgets: tuple[int, ...] = (0, 1, 3, 5, 7, 10)
     num_evals: int = 10
-    eig: bool = True
-    random_designs: int = 100
     generate: GenerateConfig = field(default_factory=lambda: GenerateConfig(temperature=0.0, max_tokens=512))
     explanation_words: int = 200
     constrained: Literal["auto", "on", "off"] = "off"  # JSON-schema predictions (see constrained.py)
@@ -57,16 +55,16 @@ class Experiment:
     observation: str | None
     success: bool
     attempts: int
-    eig: float | None = None
-    eig_random_max: float | None = None
-    regret: float | None = None
-    # health of the posterior the EIGs were computed from: lowest stage ESS, distinct draws, stages, acceptance
-    posterior: dict[str, float | None] | None = None
 
 
 def eval_rng(seed: int) -> np.random.Generator:
     """The stream the held-out questions are drawn from, so scoring can rebuild them from the seed."""
     return np.random.default_rng(np.random.SeedSequence(seed).spawn(3)[0])
+
+
+def eig_rng(seed: int) -> np.random.Generator:
+    """The stream the posteriors and EIG estimates draw from (scoring replays it from the seed)."""
+    return np.random.default_rng(np.random.SeedSequence(seed).spawn(3)[1])
 
 
 class Trajectory:
@@ -89,7 +87,7 @@ class Trajectory:
         self.texts = texts  # the wording: this plugin's, or the reference's read from a local clone
         streams = np.random.SeedSequence(seed).spawn(3)
         self.eval_rng = np.random.default_rng(streams[0])  # the same stream as eval_rng(seed)
-        self.eig_rng = np.random.default_rng(streams[1])
+        # streams[1] is eig_rng(seed): scoring's, for the posterior and EIG of each design
         self.baseline_rng = np.random.default_rng(streams[2])  # used by the baseline models only
         self.data: list[tuple[Any, Any]] = []
         self.experiments: list[Experiment] = []
@@ -99,7 +97,6 @@ class Trajectory:
         self.eval_points: list[EvalPoint] = []
         self.explanation: str | None = None
         self.comm: Checkpoint | None = None
-        self.posterior: Posterior | None = None  # the last experiment's, the next one starts from it
         self.predictive: dict[int, Posterior] = {}  # posterior draws for baseline predictions, by data size
 
     # -- what the baselines look up ----------------------------------------------------------------
@@ -178,24 +175,6 @@ class Trajectory:
         self.experiments.append(record)
 
     async def _run_design(self, record: Experiment, design: Any) -> None:
-        if self.config.eig and self.env.outcome != "deterministic":
-            posterior_is_prior = self.env.mode == "paper" and getattr(self.goal, "paper_eig_posterior_is_prior", False)
-            settings = EIGSettings(paper=self.env.mode == "paper")
-            # numpy work off the event loop, so other samples' model calls keep flowing
-            step = await asyncio.to_thread(
-                step_eig,
-                self.env,
-                list(self.data),
-                design,
-                self.eig_rng,
-                settings,
-                self.config.random_designs,
-                posterior_is_prior=posterior_is_prior,
-                previous=self.posterior,
-            )
-            self.posterior = step.posterior
-            record.eig, record.eig_random_max, record.regret = step.eig, step.eig_random_max, step.regret
-            record.posterior = step.posterior.summary()
         y = self.env.step(design)
         phrased = None
         if self.env.needs_phrasing() and self.phraser is not None:
@@ -282,6 +261,8 @@ class Trajectory:
             "experiment": self.config.experiment,
             "eval": [{"question": p.question, "truth": _jsonable(p.truth)} for p in self.eval_points],
             "experiments": [e.__dict__ for e in self.experiments],
+            # what the world used and answered, exactly: scoring replays each design's posterior and EIG
+            "data": [[encode(design), encode(y)] for design, y in self.data],
             "checkpoints": [c.__dict__ for c in self.checkpoints],
             "explanation": self.explanation,
             "communication": self.comm.__dict__ if self.comm else None,
