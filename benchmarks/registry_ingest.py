@@ -4,7 +4,9 @@ The journal is synthetic but has the real SampleResult shape (input, target, ans
 one model call with a message per line), written by DuckDB so that generating it is quick.
 Each repetition ingests into a fresh store. Besides wall time it prints the process CPU time (all
 threads), which is steadier than wall time on a shared machine and shows how much parallelism the
-run actually got.
+run actually got. Each repetition is followed by plain DuckDB reading the same journal into a table of
+a fresh file (``CREATE TABLE AS SELECT * FROM read_json(...)``, auto-detected, committed): the floor an
+ingest is held against (issue #18). DuckDB's and Python's versions are printed with the figures.
 Usage: python benchmarks/registry_ingest.py [--rows N] [--reps K]
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import platform
 import statistics
 import tempfile
 import time
@@ -70,7 +73,7 @@ def main() -> None:
         result = make_run(run_dir, args.rows)
         size = (run_dir / "journal.jsonl").stat().st_size
         print(f"journal: {args.rows} lines, {size / 1e6:.0f} MB, generated in {time.perf_counter() - t0:.1f} s")
-        times, cpus, closes = [], [], []
+        times, cpus, closes, plain, plain_cpus = [], [], [], [], []
         for rep in range(args.reps):
             store = Store(Path(tmp) / f"registry-{rep}.duckdb")
             with store.writer() as con:
@@ -83,9 +86,13 @@ def main() -> None:
             with store.reader() as con:
                 n = con.sql("SELECT count(*) FROM samples").fetchall()[0][0]
                 assert report.samples == n == args.rows, (report.samples, n)
+            seconds, cpu = plain_read_json(run_dir / "journal.jsonl", Path(tmp) / f"plain-{rep}.duckdb", args.rows)
+            plain.append(seconds)
+            plain_cpus.append(cpu)
             print(
                 f"rep {rep}: {times[-1]:.2f} s ({args.rows / times[-1]:,.0f} sample rows/s), CPU {cpus[-1]:.2f} s; "
-                f"then closing the store {closes[-1]:.2f} s"
+                f"then closing the store {closes[-1]:.2f} s; plain read_json into a table {seconds:.2f} s "
+                f"(CPU {cpu:.2f} s); load {os.getloadavg()[0]:.1f}"
             )
         med = statistics.median(times)
         print(
@@ -94,6 +101,25 @@ def main() -> None:
             f"median CPU {statistics.median(cpus):.2f} s, close {statistics.median(closes):.2f} s; "
             f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
         )
+        plain_med, plain_cpu = statistics.median(plain), statistics.median(plain_cpus)
+        print(
+            f"plain DuckDB read_json into a table: median {plain_med:.2f} s (CPU {plain_cpu:.2f} s); "
+            f"ingest / plain = {med / plain_med:.2f}x wall, {statistics.median(cpus) / plain_cpu:.2f}x CPU; "
+            f"DuckDB {duckdb.__version__}, Python {platform.python_version()}"
+        )
+
+
+def plain_read_json(journal: Path, db: Path, rows: int) -> tuple[float, float]:
+    """Seconds and CPU seconds for DuckDB alone to read the journal into a table of a new file."""
+    con = duckdb.connect(str(db))
+    try:
+        t0, c0 = time.perf_counter(), _cpu()
+        con.execute(f"CREATE TABLE journal AS SELECT * FROM read_json('{journal}', format='newline_delimited')")
+        seconds, cpu = time.perf_counter() - t0, _cpu() - c0
+        assert con.execute("SELECT count(*) FROM journal").fetchall()[0][0] == rows
+    finally:
+        con.close()
+    return seconds, cpu
 
 
 def _cpu() -> float:

@@ -241,7 +241,7 @@ def test_secret_model_options_never_reach_the_spec_or_the_journal(manager, optio
 def test_run_records_its_pid_so_a_killed_run_can_be_recognised(manager, options):
     import os
 
-    from emergebench.runner import run_is_alive
+    from emergebench.liveness import run_is_alive
 
     result = run_sync(
         build_spec("core-test/add", "scripted/echo", task_args={"n": 1}, manager=manager), options, manager

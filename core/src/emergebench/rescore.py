@@ -28,11 +28,12 @@ from .journal import (
     read_result,
     write_json_atomic,
 )
+from .liveness import run_is_alive
 from .model import Model
 from .plugins import PluginManager, get_manager
 from .records import ModelInfo, RunResult, RunSpec, Sample, SampleResult, utcnow
 from .resume import choose_run
-from .runner import Runner, RunOptions, check_grader, resolve_model, run_is_alive
+from .runner import Runner, RunOptions, check_grader, resolve_model
 from .scoring import sample_result, score_output
 from .task import Task
 

@@ -4,10 +4,8 @@ concurrency, journals each as it finishes, resumes killed runs and aggregates me
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import os
 import platform
-import socket
 import sys
 from collections import Counter
 from collections.abc import Callable
@@ -21,12 +19,12 @@ from pydantic import BaseModel, ValidationError
 from . import __version__, paths
 from .budget import CostLimitReached
 from .cache import CallCache
-from .claim import writer_alive
 from .context import RunServices, SolveContext, current_context
 from .errors import UsageError
 from .grader import Grader
 from .journal import RESULT_FILE, SPEC_FILE, Journal, describe_damage, write_json_atomic
 from .ledger import Resumed, RunLedger
+from .liveness import hostname_hash
 from .model import Model
 from .passuntil import until_pass
 from .plugins import PluginManager, get_manager
@@ -95,36 +93,6 @@ def run_cost(calls: list[Any]) -> float | None:
     """Dollars paid for the calls that were priced; None when none was (unpriced models)."""
     priced = [c.cost_usd for c in calls if c.cost_usd is not None]
     return sum(priced) if priced else None
-
-
-def hostname_hash() -> str:
-    """A short hash of this machine's name: enough to tell local runs apart, revealing nothing."""
-    return hashlib.sha256(socket.gethostname().encode()).hexdigest()[:12]
-
-
-def run_is_alive(result: RunResult, run_dir: Path | None = None) -> bool:
-    """Whether a run whose status is 'running' still has a live writer.
-
-    The writer's claim (an flock on ``run.lock``, see ``claim``) decides; only a run from before run
-    claims falls back to the recorded pid. A run written on another machine is assumed alive.
-    """
-    if result.status != "running":
-        return False
-    if result.provenance.hostname_hash not in (None, hostname_hash()):
-        return True  # written elsewhere: we cannot tell, assume it is alive
-    if run_dir is not None:
-        alive = writer_alive(run_dir)
-        if alive is not None:
-            return alive
-    if result.pid is None:
-        return False
-    try:
-        os.kill(result.pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def validate_args(model: type[BaseModel], values: dict[str, Any], what: str) -> BaseModel:

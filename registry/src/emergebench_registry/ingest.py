@@ -23,8 +23,8 @@ import duckdb
 import pyarrow as pa
 from emergebench import paths
 from emergebench.journal import JOURNAL_FILE, RESULT_FILE, SPEC_FILE, journal_keys, read_result, read_spec
+from emergebench.liveness import run_is_alive
 from emergebench.records import ModelInfo, RunResult, RunSpec
-from emergebench.runner import run_is_alive
 
 from .schema import RUN_TABLES, SHARD_SCHEMAS, first_row
 from .store import RegistryDamaged, Store
