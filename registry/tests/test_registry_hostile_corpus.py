@@ -8,6 +8,12 @@ with a message naming the file, the store unchanged; or stored exactly as the sh
 through the store, compared with the shard read by pyarrow). Nothing may be written outside the
 registry's folders and no exception other than the project's own errors may escape. Hypothesis is
 derandomized with bounded examples so the corpus is the same on every run and fast enough for CI.
+
+Cost: cases run in-process in batches of five against one store for the module (each case its own
+`import`, so a rejected case must leave the store exactly as it was: after every batch, the store holds
+exactly the accepted runs' rows and nothing of a rejected run), one Hub server for the module (a repo per
+pull), and shards written without compression unless the case needs it. The no-traceback property at the
+CLI is checked in real subprocesses for a few corpora at the end (`import` and `sync pull`).
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import math
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +31,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from emergebench.errors import UsageError
-from emergebench_registry.schema import _JSON_COLUMNS, KEYS, SHARD_SCHEMAS
+from emergebench_registry.query import run_sql
+from emergebench_registry.schema import _JSON_COLUMNS, KEYS, RUN_TABLES, SHARD_SCHEMAS
 from emergebench_registry.shards import ID_COLUMNS, SHARD_TABLES, ShardError, _run_tables, export_runs, import_paths
 from emergebench_registry.store import Store
 from emergebench_registry.sync import pull, push
@@ -200,7 +208,8 @@ def materialize(case: Case, base: dict[str, pa.Table], run_id: str) -> tuple[dic
                 continue
             table = mutate(case, table)
         sink = pa.BufferOutputStream()
-        pq.write_table(table, sink, compression="zstd")
+        squeeze = name == case.table and case.kind in ("bomb", "many_rows")  # a small file, a large table
+        pq.write_table(table, sink, compression="zstd" if squeeze else "none")
         data = sink.getvalue().to_pybytes()
         rel = f"data/{name}/{TASK}/{run_id}.parquet"
         if name == case.table:
@@ -225,11 +234,24 @@ def _rows(table: pa.Table) -> list[tuple]:
     ]
 
 
-def check_store(store: Store, expected_counts: dict[str, int], runs: dict[str, dict[str, pa.Table]]) -> None:
-    """Row counts are what they should be and each run in ``runs`` reads back exactly as its shards."""
+def check_store(
+    store: Store,
+    expected_counts: dict[str, int],
+    runs: dict[str, dict[str, pa.Table]],
+    refused: list[str] = (),  # type: ignore[assignment]
+) -> None:
+    """Row counts are what they should be, each run in ``runs`` reads back exactly as its shards, and no
+    table holds a row of a ``refused`` run (a rejected import or pull left nothing behind)."""
     with store.reader() as con:
         got = {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in SHARD_TABLES if t != "models"}
         back = {run_id: _run_tables(con, run_id) for run_id in runs}
+        for run_id in refused:
+            left = {
+                t: n
+                for t in RUN_TABLES
+                if (n := con.execute(f"SELECT count(*) FROM {t} WHERE run_id = ?", [run_id]).fetchall()[0][0])
+            }
+            assert not left, f"refused run {run_id} left rows behind: {left}"
     assert got == {t: n for t, n in expected_counts.items() if t != "models"}
     for run_id, written in runs.items():
         models = set(back[run_id]["models"]["model_id"].to_pylist())
@@ -249,7 +271,13 @@ EXPECTED_COUNTS: dict[str, int] = dict.fromkeys(SHARD_TABLES, 0)
 
 
 def files_outside(root: Path, allowed: Path) -> set[Path]:
-    return {p for p in root.rglob("*") if p.is_file() and allowed not in p.parents}
+    """Files under ``root`` but not under ``allowed`` (a child of root, not walked: it grows with the corpus)."""
+    found = set()
+    for child in root.iterdir():
+        if child == allowed:
+            continue
+        found |= {child} if child.is_file() else {p for p in child.rglob("*") if p.is_file()}
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -299,32 +327,40 @@ CORPUS_SETTINGS = settings(
 )
 
 
+BATCH = 5
+
+
 @pytest.mark.slow
-@settings(CORPUS_SETTINGS, max_examples=200)
-@given(case=cases())
-def test_import_corpus(corpus_env, case: Case) -> None:
+@settings(CORPUS_SETTINGS, max_examples=40)  # 40 batches of 5: 200 cases
+@given(batch=st.lists(cases(), min_size=BATCH, max_size=BATCH))
+def test_import_corpus(corpus_env, batch: list[Case]) -> None:
+    """Each case imported on its own; a rejection names its file and changes nothing (checked per batch)."""
     root, base, store = corpus_env
-    run_id = f"corpus-import-{next(COUNTER)}"
-    files, written = materialize(case, base, run_id)
-    folder = root / "in" / run_id
-    for rel, data in files.items():
-        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
-        (folder / rel).write_bytes(data)
+    accepted: dict[str, dict[str, pa.Table]] = {}
+    refused: list[str] = []
     watched = files_outside(root, root / "home")
-    try:
-        report = import_paths(store, [folder])
-    except ShardError as exc:
-        message = str(exc)
-        assert "the registry was not changed" in message
-        assert any(str(folder / rel) in message for rel in files) or "incomplete" in message, message
-        check_store(store, EXPECTED_COUNTS, {})
-    else:
-        assert report.imported == [run_id], (case, report)
-        for table, n in rows_of(written).items():
-            EXPECTED_COUNTS[table] += n
-        check_store(store, EXPECTED_COUNTS, {run_id: written})
+    for case in batch:
+        run_id = f"corpus-import-{next(COUNTER)}"
+        files, written = materialize(case, base, run_id)
+        folder = root / "in" / run_id
+        for rel, data in files.items():
+            (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+            (folder / rel).write_bytes(data)
+        try:
+            report = import_paths(store, [folder])
+        except ShardError as exc:
+            message = str(exc)
+            assert "the registry was not changed" in message
+            assert any(str(folder / rel) in message for rel in files) or "incomplete" in message, message
+            refused.append(run_id)
+        else:
+            assert report.imported == [run_id], (case, report)
+            for table, n in rows_of(written).items():
+                EXPECTED_COUNTS[table] += n
+            accepted[run_id] = written
+        shutil.rmtree(folder)
+    check_store(store, EXPECTED_COUNTS, accepted, refused)
     assert files_outside(root, root / "home") == watched
-    shutil.rmtree(folder)
 
 
 HOSTILE_LISTING = [
@@ -335,15 +371,17 @@ HOSTILE_LISTING = [
 
 
 @pytest.mark.slow
-@settings(CORPUS_SETTINGS, max_examples=40)
+@settings(CORPUS_SETTINGS, max_examples=40)  # 40 pulls of 5 runs each
 @given(
     batch=st.lists(cases(), min_size=5, max_size=5),
     card=st.binary(max_size=200),
     listing=st.sampled_from(HOSTILE_LISTING),
 )
-def test_pull_corpus(corpus_env, batch: list[Case], card: bytes, listing: str) -> None:
+def test_pull_corpus(corpus_env, corpus_hub, batch: list[Case], card: bytes, listing: str) -> None:
     """Five hostile runs, a hostile listing name and a garbage card per repo head; then a push over it."""
     root, base, store = corpus_env
+    hub = corpus_hub
+    repo = f"{REPO}-{next(COUNTER)}"
     written_by_run: dict[str, dict[str, pa.Table]] = {}
     files: dict[str, bytes] = {}
     for case in batch:
@@ -358,14 +396,13 @@ def test_pull_corpus(corpus_env, batch: list[Case], card: bytes, listing: str) -
     tempfile.tempdir = str(root / "home" / "tmp")  # pull's downloads land in a folder we can watch
     (root / "home" / "tmp").mkdir(exist_ok=True)
     try:
-        with HubServer() as hub:
-            os.environ["HF_TOKEN"] = hub.token
-            hub.create_repo(REPO, repo_type="dataset")
-            hub.put_files(REPO, files, repo_type="dataset", hostile_names=True)
-            report = pull(store, REPO, hub.endpoint)
-            # Pushing over a garbage card replaces it without reading it.
-            push(store, REPO, hub.endpoint, run_ids=[])
-            assert hub.files(REPO, "dataset")["README.md"].decode().startswith("---\nconfigs:")
+        os.environ["HF_TOKEN"] = hub.token
+        hub.create_repo(repo, repo_type="dataset")
+        hub.put_files(repo, files, repo_type="dataset", hostile_names=True)
+        report = pull(store, repo, hub.endpoint)
+        # Pushing over a garbage card replaces it without reading it.
+        push(store, repo, hub.endpoint, run_ids=[])
+        assert hub.files(repo, "dataset")["README.md"].decode().startswith("---\nconfigs:")
     except UsageError as exc:  # only the project's own errors may reach the user
         pytest.fail(f"pull or push refused the whole repo: {exc}")
     finally:
@@ -379,6 +416,72 @@ def test_pull_corpus(corpus_env, batch: list[Case], card: bytes, listing: str) -
     for run_id in imported:
         for table, n in rows_of(written_by_run[run_id]).items():
             EXPECTED_COUNTS[table] += n
-    check_store(store, EXPECTED_COUNTS, {r: written_by_run[r] for r in imported})
+    check_store(
+        store, EXPECTED_COUNTS, {r: written_by_run[r] for r in imported}, sorted(set(written_by_run) - imported)
+    )
     assert files_outside(root, root / "home") == watched
     assert not list((root / "home" / "tmp").iterdir())
+
+
+@pytest.fixture(scope="module")
+def corpus_hub() -> Iterator[HubServer]:
+    with HubServer() as hub:
+        yield hub
+
+
+CLI_CASES = [
+    Case("id_value", "runs", "task", "../../../../tmp/x"),
+    Case("bomb", "samples"),
+    Case("garbage", "scores", value=b"PAR1junkPAR1"),
+    Case("truncate", "model_calls", value=0.5),
+    Case("json_value", "runs", "task_args", '{"seed": 1, "n": '),
+    Case("hostile_file_name", "metrics", value="quiz\u202e"),
+]
+
+
+def test_corpus_through_the_cli_never_shows_a_traceback(corpus_env, corpus_hub) -> None:
+    """The same corpus through real `import` and `sync pull` subprocesses: each bad file named, exit 1, no
+    traceback; the import changes nothing, the pull imports the one good run beside them."""
+    import subprocess
+
+    from test_registry_cli import EB, env_for
+
+    root, base, _ = corpus_env
+    registry = root / "home" / "cli" / "registry.duckdb"
+    env = env_for(root / "home")
+    folders, files = [], {}
+    for case in CLI_CASES:
+        run_id = f"corpus-cli-{next(COUNTER)}"
+        run_files, _ = materialize(case, base, run_id)
+        folders.append(root / "home" / "cli" / run_id)
+        for rel, data in run_files.items():
+            (folders[-1] / rel).parent.mkdir(parents=True, exist_ok=True)
+            (folders[-1] / rel).write_bytes(data)
+        files.update(run_files)
+    refused = subprocess.run(
+        [*EB, "import", *map(str, folders), "--registry", str(registry)], env=env, capture_output=True, text=True
+    )
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr, refused.stderr
+    assert "the registry was not changed" in refused.stderr
+    for folder in folders:
+        assert f"rejected shard {folder}/data/" in refused.stderr, (folder, refused.stderr)
+    good_run = f"corpus-cli-{next(COUNTER)}"
+    files.update(materialize(Case("none", "runs"), base, good_run)[0])
+    files["data/../../x.parquet"] = b"PAR1"
+    files["README.md"] = b"\xff\xfe garbage card"
+    repo = f"{REPO}-cli"
+    corpus_hub.create_repo(repo, repo_type="dataset")
+    corpus_hub.put_files(repo, files, repo_type="dataset", hostile_names=True)
+    pulled = subprocess.run(
+        [*EB, "sync", "pull", "--repo", repo, "--endpoint", corpus_hub.endpoint, "--registry", str(registry)],
+        env={**env, "HF_TOKEN": corpus_hub.token},
+        capture_output=True,
+        text=True,
+    )
+    assert pulled.returncode == 1 and "Traceback" not in pulled.stderr + pulled.stdout, pulled.stderr
+    assert "imported 1 run(s)" in pulled.stdout and "Rejected 'data/../../x.parquet'" not in pulled.stderr
+    assert "Rejected data/../../x.parquet" in pulled.stderr
+    for case, folder in zip(CLI_CASES, folders, strict=True):
+        assert folder.name in pulled.stderr, (case, pulled.stderr)
+    rows = run_sql(Store(registry), "SELECT run_id FROM runs").rows
+    assert rows == [(good_run,)]
