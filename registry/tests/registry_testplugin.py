@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from emergebench import Sample, SampleScore, Task, hookimpl
+from emergebench import Message, Sample, SampleScore, Task, hookimpl
 from emergebench.metrics import metric
 from pydantic import BaseModel, ConfigDict
 
@@ -72,6 +72,25 @@ class CurveQuiz(QuizTask):
         return [metric("accuracy", values), *curve]
 
 
+class DialogueQuiz(QuizTask):
+    """Two model calls per sample (the question is asked again after the first answer), a multi-turn
+    sample like BoxingGym's experiments."""
+
+    name = "regtest/dialogue"
+    version = "1.0"
+
+    async def solve(self, sample: Sample, ctx: Any) -> SampleScore:
+        first = await ctx.model.generate(sample.input)
+        turns = [
+            Message(role="user", content=sample.input),
+            Message(role="assistant", content=first.text),
+            Message(role="user", content=sample.input),
+        ]
+        output = await ctx.model.generate(turns)
+        correct = float(output.text.strip() == sample.target)
+        return SampleScore(scores={"correct": correct, "length": float(len(output.text))}, answer=output.text)
+
+
 class RegTestPlugin:
     @staticmethod
     @hookimpl
@@ -80,6 +99,7 @@ class RegTestPlugin:
         register(QuizV2)
         register(GroupedQuiz)
         register(CurveQuiz)
+        register(DialogueQuiz)
 
 
 def solve_sum(messages: Any, config: Any) -> str:

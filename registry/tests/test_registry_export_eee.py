@@ -163,3 +163,30 @@ def test_native_run_with_epochs_round_trips_every_score_through_eee(reg_run, reg
     original = run_sql(Store(), query, params=[result.run_id]).rows
     assert {r[1] for r in original} == {0, 1} and {r[2] for r in original} == {"correct", "length"}
     assert run_sql(other, query, params=[back]).rows == original
+
+
+def test_a_multi_turn_sample_exports_its_conversation_as_messages(reg_run, reg_home: Path, tmp_path: Path) -> None:
+    """EEE requires messages (and no output) for a multi-turn row; found by exporting the demo's BoxingGym
+    run. The conversation is the sample's last model call: its messages and then its output."""
+    from emergebench_registry.export_eee import write_records
+
+    result = reg_run(task="regtest/dialogue", task_args={"n": 3})
+    with Store().reader() as con:
+        report = eee_records(con, [result.run_id], False, EeeOptions())
+    write_records(tmp_path / "eee", report.files)
+    validate(tmp_path / "eee")
+    (samples,) = [f for f in report.files if f.path.endswith("_samples.jsonl")]
+    rows = [json.loads(line) for line in samples.content.decode().splitlines()]
+    row = next(r for r in rows if r["sample_id"] == "q2" and r["metadata"]["score_name"] == "correct")
+    assert row["interaction_type"] == "multi_turn" and row.get("output") is None
+    assert [(m["turn_idx"], m["role"], m["content"]) for m in row["messages"]] == [
+        (0, "user", "2+2"),
+        (1, "assistant", "4"),
+        (2, "user", "2+2"),
+        (3, "assistant", "4"),
+    ]
+    assert row["evaluation"]["num_turns"] == 2  # model calls, as inspect's converter counts turns
+    other = Store(str(tmp_path / "other.duckdb"))
+    (back,) = import_results(other, "eee", [tmp_path / "eee"]).imported
+    answers = run_sql(other, "SELECT sample_id, answer FROM samples WHERE run_id = ? ORDER BY 1", params=[back]).rows
+    assert answers == [("q0", "0"), ("q1", "2"), ("q2", "4")]  # the last assistant turn

@@ -213,11 +213,40 @@ def _dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
+def _conversations(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[tuple[str, int], list[dict[str, Any]]]:
+    """For each multi-turn (sample, epoch): its last subject model call's messages, then that call's
+    output as the assistant's last turn (EEE's ``messages``)."""
+    cursor = con.execute(
+        """SELECT c.sample_id, c.epoch, c.messages, c.output FROM model_calls c
+           JOIN samples s USING (run_id, sample_id, epoch)
+           WHERE c.run_id = ? AND c.role = 'subject' AND s.n_calls > 1
+           QUALIFY row_number() OVER (PARTITION BY c.sample_id, c.epoch ORDER BY c.call_index DESC) = 1""",
+        [run_id],
+    )
+    found = {}
+    for sample_id, epoch, messages, output in cursor.fetchall():
+        turns = [m for m in (_stored_json(messages) or []) if isinstance(m, dict)]
+        if output is not None:
+            turns.append({"role": "assistant", "content": output})
+        found[(sample_id, epoch)] = [
+            {"turn_idx": i, "role": str(m.get("role") or "user"), "content": _content(m.get("content"))}
+            for i, m in enumerate(turns)
+        ]
+    return found
+
+
+def _content(value: Any) -> str | None:
+    return None if value is None else _text(value)
+
+
 def _instance_rows(
     con: duckdb.DuckDBPyConnection, run: dict[str, Any], eee_id: str, evaluation_id: str, metric_ids: dict[str, str]
 ) -> Iterator[dict[str, Any]]:
     """One row per (sample, epoch, score): EEE's instance row carries one score; the epoch goes to
-    ``metadata.epoch`` as inspect's converter puts it."""
+    ``metadata.epoch`` as inspect's converter puts it. A sample that made several model calls is a
+    ``multi_turn`` row with the conversation as ``messages`` (EEE allows no ``output`` then); without
+    stored calls its input and answer are the two turns."""
+    conversations = _conversations(con, run["run_id"])
     cursor = con.execute(
         """SELECT s.sample_id, s.epoch, s.input, s.target, s.answer, s.error, s.n_calls, sc.name, sc.value
            FROM samples s JOIN scores sc USING (run_id, sample_id, epoch)
@@ -229,21 +258,30 @@ def _instance_rows(
             if not _finite(value):
                 continue
             given = _stored_json(raw_input)
-            references = _references(_stored_json(target))
+            raw = "" if given is None else _text(given)
             row: dict[str, Any] = {
                 "schema_version": SCHEMA_VERSION,
                 "evaluation_id": evaluation_id,
                 "model_id": eee_id,
                 "evaluation_name": run["task"],
                 "sample_id": str(sample_id),
-                "interaction_type": "multi_turn" if (n_calls or 0) > 1 else "single_turn",
-                "input": {"raw": "" if given is None else _text(given), "reference": references},
-                "output": {"raw": [answer]} if answer is not None else None,
+                "interaction_type": "single_turn",
+                "input": {"raw": raw, "reference": _references(_stored_json(target))},
+                "output": {"raw": [] if answer is None else [answer]},
                 "answer_attribution": [],
                 "evaluation": {"score": value, "is_correct": value == 1.0},
                 "error": error,
                 "metadata": {"epoch": str(epoch), "score_name": name},
             }
+            if n_calls:
+                row["evaluation"]["num_turns"] = n_calls
+            if (n_calls or 0) > 1:
+                fallback = [{"turn_idx": 0, "role": "user", "content": raw}]
+                if answer is not None:
+                    fallback.append({"turn_idx": 1, "role": "assistant", "content": answer})
+                row["interaction_type"] = "multi_turn"
+                row["messages"] = conversations.get((sample_id, epoch)) or fallback
+                del row["output"]
             if name in metric_ids:
                 row["evaluation_result_id"] = metric_ids[name]
             yield row

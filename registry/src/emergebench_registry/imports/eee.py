@@ -141,6 +141,15 @@ def _score_name(row: dict[str, Any], metric_of: dict[str, str], evaluation: str)
     return metric_of.get(evaluation, "score")
 
 
+def _answer(raw_out: list[Any], messages: Any) -> Any:
+    """``output.raw`` (one string as itself, several as a list); a multi-turn row has no output, so its
+    last assistant message."""
+    if raw_out:
+        return raw_out[0] if len(raw_out) == 1 and isinstance(raw_out[0], str) else raw_out
+    said = [m.get("content") for m in messages or [] if isinstance(m, dict) and m.get("role") == "assistant"]
+    return said[-1] if said and isinstance(said[-1], str) else None
+
+
 def _target(reference: Any) -> Any:
     """EEE's ``reference`` is a list of acceptable answers; a single one is stored as itself."""
     return reference[0] if isinstance(reference, list) and len(reference) == 1 else reference
@@ -199,7 +208,7 @@ def _instances(path: Path, record: dict[str, Any], metric_of: dict[str, str]) ->
                     epoch=epoch,
                     input=_field(inputs, "raw", str, f"{where}.input"),
                     target=_target(inputs.get("reference")),
-                    answer=raw_out[0] if len(raw_out) == 1 and isinstance(raw_out[0], str) else (raw_out or None),
+                    answer=_answer(raw_out, row.get("messages")),
                     scores={},
                 )
                 grouped[name][(str(sample_id), epoch)] = sample
