@@ -44,3 +44,11 @@ def validate(root: Path) -> list[dict[str, Any]]:
     assert done.returncode == 0 and not problems, (done.returncode, problems, done.stderr[-2000:])
     assert sorted(r["file"] for r in reports) == files
     return reports
+
+
+def check_duplicates(root: Path) -> None:
+    """EEE's own duplicate check (``every_eval_ever check-duplicates``) over every aggregate under ``root``."""
+    done = subprocess.run(
+        [str(validator()), "check-duplicates", str(root / "data")], capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, (done.stdout[-2000:], done.stderr[-2000:])

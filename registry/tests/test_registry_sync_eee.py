@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from eee_validator import validate
+from eee_validator import check_duplicates, validate
 
 FIXTURES = Path(__file__).parent / "fixtures" / "imports" / "eee"
 TESTS = Path(__file__).parent
@@ -56,6 +56,11 @@ def test_push_to_eee_opens_a_pull_request_of_valid_records_and_leaves_main_alone
         (root / path).parent.mkdir(parents=True, exist_ok=True)
         (root / path).write_bytes(data)
     validate(root)
+    whole = tmp_path / "pr-ref"  # the datastore as the PR would leave it: no duplicate entries either
+    for path, data in in_pr.items():
+        (whole / path).parent.mkdir(parents=True, exist_ok=True)
+        (whole / path).write_bytes(data)
+    check_duplicates(whole)
     assert any(first.run_id.encode() in d for d in added.values())
     assert any(second.run_id.encode() in d for d in added.values())
 
