@@ -193,9 +193,24 @@ def test_several_evaluations_and_repeated_metrics_in_one_record(reg_home: Path, 
     record["evaluation_results"] = [result, again, other]
     path = tmp_path / INSPECT_AGG.name
     path.write_text(json.dumps(record))
-    shutil.copy(INSPECT_SAMPLES, tmp_path / INSPECT_SAMPLES.name)
+    lines = INSPECT_SAMPLES.read_text().splitlines()
+    strict = []
+    for line in lines:  # per-sample rows of the second result: scored 0 everywhere
+        row = json.loads(line)
+        row["evaluation_result_id"], row["evaluation"]["score"] = "match:accuracy-strict", 0.0
+        strict.append(json.dumps(row))
+    (tmp_path / INSPECT_SAMPLES.name).write_text("\n".join(lines + strict) + "\n")
+    record["detailed_evaluation_results"]["total_rows"] = len(lines) * 2
+    path.write_text(json.dumps(record))
     report = import_results(Store(), "eee", [path])
-    assert len(report.imported) == 2 and not report.rejected
+    assert len(report.imported) == 2 and not report.rejected, report.rejected
+    # Each result's per-sample scores under their own name, in the same (sample, epoch) rows: no fake epochs.
+    assert rows(
+        "SELECT name, count(*), sum(value), min(epoch), max(epoch) FROM scores GROUP BY name ORDER BY name"
+    ) == [
+        ("accuracy", 6, 5.0, 1, 1),
+        ("match-accuracy-strict", 6, 0.0, 1, 1),
+    ]
     assert rows(
         "SELECT r.task, r.n_samples, m.name, m.breakdown, m.value FROM runs r JOIN metrics m USING (run_id) "
         "ORDER BY ALL"

@@ -21,6 +21,7 @@ from .common import (
     ExternalSample,
     ImportFormatError,
     checked_size,
+    clean_segment,
     namespaced,
     score_value,
     sha256_of,
@@ -268,7 +269,9 @@ def _runs(path: Path, record: Any, task_map: dict[str, str]) -> list[ExternalRun
         breakdown = _breakdown(result, details, by_name[name], metric, index)
         by_name[name].append(ExternalMetric(metric, value, score_value(stderr_block.get("value")), n, breakdown))
         if isinstance(result.get("evaluation_result_id"), str):
-            metric_of[result["evaluation_result_id"]] = metric
+            # Per-sample scores of a repeated metric are named after their result, as its value is kept apart.
+            own = result["evaluation_result_id"]
+            metric_of[own] = metric if breakdown == "" else clean_segment(own)
         metric_of.setdefault(name, metric)
         when.setdefault(name, _time(result.get("evaluation_timestamp")))
         datasets.setdefault(name, source_data)
