@@ -6,7 +6,8 @@ Each repetition ingests into a fresh store. Besides wall time it prints the proc
 threads), which is steadier than wall time on a shared machine and shows how much parallelism the
 run actually got. Each repetition is followed by plain DuckDB reading the same journal into a table of
 a fresh file (``CREATE TABLE AS SELECT * FROM read_json(...)``, auto-detected, committed): the floor an
-ingest is held against (issue #18). DuckDB's and Python's versions are printed with the figures.
+ingest is held against (issue #18). DuckDB's and Python's versions are printed with the figures, and the
+CPU the ingest's validation statements take on their own (issue #11: they must cost under 10%).
 Usage: python benchmarks/registry_ingest.py [--rows N] [--reps K]
 """
 
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import duckdb
 from emergebench.records import ModelInfo, Provenance, RunResult, RunSpec, TaskInfo
-from emergebench_registry.ingest import ingest_run_dir
+from emergebench_registry.ingest import _count_keys, _read_journal, ingest_run_dir, unordered
 from emergebench_registry.store import Store
 
 
@@ -73,7 +74,7 @@ def main() -> None:
         result = make_run(run_dir, args.rows)
         size = (run_dir / "journal.jsonl").stat().st_size
         print(f"journal: {args.rows} lines, {size / 1e6:.0f} MB, generated in {time.perf_counter() - t0:.1f} s")
-        times, cpus, closes, plain, plain_cpus = [], [], [], [], []
+        times, cpus, closes, plain, plain_cpus, checks = [], [], [], [], [], []
         for rep in range(args.reps):
             store = Store(Path(tmp) / f"registry-{rep}.duckdb")
             with store.writer() as con:
@@ -89,6 +90,7 @@ def main() -> None:
             seconds, cpu = plain_read_json(run_dir / "journal.jsonl", Path(tmp) / f"plain-{rep}.duckdb", args.rows)
             plain.append(seconds)
             plain_cpus.append(cpu)
+            checks.append(validation_cpu(run_dir / "journal.jsonl", Path(tmp) / f"checks-{rep}.duckdb"))
             print(
                 f"rep {rep}: {times[-1]:.2f} s ({args.rows / times[-1]:,.0f} sample rows/s), CPU {cpus[-1]:.2f} s; "
                 f"then closing the store {closes[-1]:.2f} s; plain read_json into a table {seconds:.2f} s "
@@ -107,6 +109,26 @@ def main() -> None:
             f"ingest / plain = {med / plain_med:.2f}x wall, {statistics.median(cpus) / plain_cpu:.2f}x CPU; "
             f"DuckDB {duckdb.__version__}, Python {platform.python_version()}"
         )
+        print(
+            f"validation statements alone (issue #11): median CPU {statistics.median(checks):.3f} s = "
+            f"{100 * statistics.median(checks) / statistics.median(cpus):.1f}% of the ingest's CPU"
+        )
+
+
+def validation_cpu(journal: Path, db: Path) -> float:
+    """CPU seconds of the ingest's checks on their own, on the parsed journal: the duplicate-key scan and
+    the sample/error count compared with run.json (the damage line count runs only when that count falls
+    short, which an intact journal never triggers; the per-folder guards add no statement)."""
+    con = duckdb.connect(str(db))
+    try:
+        with unordered(con):
+            _read_journal(con, journal, "bench-ingest-run")
+        c0 = _cpu()
+        _count_keys(con)
+        con.execute("SELECT count(*), count(error) FROM _journal").fetchall()
+        return _cpu() - c0
+    finally:
+        con.close()
 
 
 def plain_read_json(journal: Path, db: Path, rows: int) -> tuple[float, float]:
