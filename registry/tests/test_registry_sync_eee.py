@@ -9,12 +9,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from eee_validator import check_duplicates, validate
 
 FIXTURES = Path(__file__).parent / "fixtures" / "imports" / "eee"
 TESTS = Path(__file__).parent
 REPO = "evaleval/datastore"
 MAPPED = "scripted/function=ExampleOrg/Sum-1B"
+# EEE records are .json/.jsonl text, which the test server's LFS mode (LFS_SUFFIXES: binary formats only)
+# stores as regular files: that mode would repeat the same requests.
+regular_hub = pytest.mark.parametrize("reg_hub", ["regular"], indirect=True)
 
 
 def push(hub, *extra: str, batch: int = 300) -> subprocess.CompletedProcess[str]:
@@ -30,6 +34,7 @@ def push(hub, *extra: str, batch: int = 300) -> subprocess.CompletedProcess[str]
     )
 
 
+@regular_hub
 def test_push_to_eee_opens_a_pull_request_of_valid_records_and_leaves_main_alone(
     reg_run, reg_hub, tmp_path: Path
 ) -> None:
@@ -79,6 +84,7 @@ def test_push_to_eee_opens_a_pull_request_of_valid_records_and_leaves_main_alone
     assert len(new) == 2 and (reg_hub.head(REPO, "dataset"), reg_hub.files(REPO, "dataset")) == main_before
 
 
+@regular_hub
 def test_push_to_eee_refuses_an_unknown_repo_without_traceback(reg_run, reg_hub) -> None:
     reg_run()
     done = push(reg_hub)
