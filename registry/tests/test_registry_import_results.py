@@ -159,3 +159,47 @@ def test_a_leaderboard_row_mixing_origins_marks_each_imported_cell() -> None:
     ]
     assert origin_legend(board) is not None
     assert origin_legend(QueryResult(board.columns, board.rows[:1])) is None
+
+
+def _copies(folder: Path, n: int) -> list[Path]:
+    """The real inspect log under ``n`` new eval ids: ``n`` distinct runs."""
+    log = json.loads(INSPECT_JSON.read_text())
+    folder.mkdir()
+    paths = []
+    for i in range(n):
+        log["eval"]["eval_id"] = f"copy-{i}"
+        paths.append(folder / f"copy-{i}.json")
+        paths[-1].write_text(json.dumps(log))
+    return paths
+
+
+def test_a_batch_of_files_is_stored_together_like_one_by_one(reg_home: Path, tmp_path: Path) -> None:
+    paths = _copies(tmp_path / "logs", 30)
+    (tmp_path / "logs" / "copy-9-again.json").write_bytes(paths[9].read_bytes())  # one run, two files
+    report = import_results(Store(), "inspect", [tmp_path / "logs"])
+    assert len(report.imported) == 30 and len(report.unchanged) == 1 and not report.rejected
+    assert rows("SELECT count(*), sum(value) FROM scores") == [(30 * 6, 30 * 5.0)]
+    assert rows("SELECT count(DISTINCT source) FROM runs") == [(30,)]
+    assert rows("SELECT source FROM model_sources") == [("import:inspect",)]
+    again = import_results(Store(), "inspect", paths)
+    assert not again.imported and len(again.unchanged) == 30
+
+
+def test_a_batch_duckdb_refuses_is_stored_file_by_file(
+    reg_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import duckdb
+    from emergebench_registry import ingest
+
+    real = ingest.replace_runs
+
+    def refuse_batches(con, run_ids, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if len(run_ids) > 1:
+            raise duckdb.ConstraintException("simulated refusal of the whole batch")
+        return real(con, run_ids, *args, **kwargs)
+
+    monkeypatch.setattr(ingest, "replace_runs", refuse_batches)
+    _copies(tmp_path / "logs", 5)
+    report = import_results(Store(), "inspect", [tmp_path / "logs"])
+    assert len(report.imported) == 5 and not report.rejected
+    assert rows("SELECT count(*) FROM runs") == [(5,)]

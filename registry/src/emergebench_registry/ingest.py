@@ -390,20 +390,41 @@ def replace_run(
 
     The caller owns the transaction, so a failure leaves the store exactly as it was.
     """
+    replace_runs(con, [run_id], sources, models, source, store_only, models_source)
+
+
+def replace_runs(
+    con: duckdb.DuckDBPyConnection,
+    run_ids: list[str],
+    sources: dict[str, str],
+    models: pa.Table | None,
+    source: str | None,
+    store_only: dict[str, list[str]] | None = None,
+    models_source: str | None = None,
+) -> None:
+    """:func:`replace_run` for many runs in one statement per table (an import of a thousand logs ran
+    a dozen statements per run). ``source`` None: the runs relation has a ``source`` column, one label
+    per run; the models are then recorded under ``models_source``."""
     for table in RUN_TABLES:
-        con.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])
+        con.execute(f"DELETE FROM {table} WHERE run_id IN (SELECT unnest(?::VARCHAR[]))", [run_ids])
     for table, relation in sources.items():
         cols = ", ".join([*(f.name for f in SHARD_SCHEMAS[table]), *(store_only or {}).get(table, [])])
-        if table == "runs":
+        if table == "runs" and source is None:
+            con.execute(f"INSERT INTO runs ({cols}, source) SELECT {cols}, source FROM {relation}")
+        elif table == "runs":
             con.execute(f"INSERT INTO runs ({cols}, source) SELECT {cols}, ? FROM {relation}", [source])
         else:
             con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {relation}")
     if models is not None and models.num_rows:
         con.register("_models_in", models)
         # Each source keeps its own row (see the ``models`` view); within one source, known facts
-        # (family, size) are never erased by a later run that lacks them.
+        # (family, size) are never erased by a later run that lacks them. Several runs of one model
+        # in a batch give one row (an upsert cannot touch a row twice).
         con.execute(
-            """INSERT INTO model_sources SELECT *, ? FROM _models_in ON CONFLICT (model_id, source) DO UPDATE SET
+            """INSERT INTO model_sources
+               SELECT model_id, max(provider), max(name), max(family), max(parameters), max(quantization), ?
+               FROM _models_in GROUP BY model_id
+               ON CONFLICT (model_id, source) DO UPDATE SET
                  provider = coalesce(excluded.provider, provider), name = coalesce(excluded.name, name),
                  family = coalesce(excluded.family, family), parameters = coalesce(excluded.parameters, parameters),
                  quantization = coalesce(excluded.quantization, quantization)""",

@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 from emergebench.errors import UsageError
 
+from ..shards import RunBundle
 from ..store import Store
 from . import eee, helm, inspect_log, lm_eval
 from .common import ExternalRun, ImportFormatError, to_bundle
@@ -69,8 +70,25 @@ def _describe_model(run: ExternalRun, rules: list[ModelRule]) -> None:
 
 
 # A batch is applied under one writer connection at a time, released at least this often so that a run
-# finishing meanwhile can ingest (opening and migrating the store per file cost ~0.2 s a file).
-HOLD_WRITER_S = 2.0
+# finishing meanwhile can ingest (opening and migrating the store per file cost ~0.2 s a file). Within
+# it, files are read and checked one by one and stored together, one statement per table for up to
+# FLUSH_FILES files or FLUSH_ROWS rows (a dozen statements per run made the runs' storage ~80% of an
+# import's time); a batch that fails is stored again file by file, so one bad file never blocks others.
+HOLD_WRITER_S = 5.0
+FLUSH_FILES = 200
+FLUSH_ROWS = 200_000
+
+
+@dataclass
+class _Parsed:
+    label: str
+    bundles: list[RunBundle]
+    source: str
+    models_source: str
+
+    @property
+    def rows(self) -> int:
+        return sum(shard.data.num_rows for b in self.bundles for shard in b.shards.values())
 
 
 def import_results(
@@ -89,40 +107,97 @@ def import_results(
     while done < len(files):
         with store.writer() as con:
             until = time.monotonic() + HOLD_WRITER_S
+            pending: list[_Parsed] = []
             while done < len(files) and time.monotonic() < until:
-                _import_one(con, fmt, files[done], task_map or {}, rules, report)
+                parsed = _parse(fmt, files[done], task_map or {}, rules, report)
                 done += 1
+                if parsed is None:
+                    continue
+                if {b.run_id for b in parsed.bundles} & {b.run_id for p in pending for b in p.bundles}:
+                    _store(con, pending, report)  # two files of one run (inspect's .json and .eval)
+                    pending = []
+                pending.append(parsed)
+                if len(pending) >= FLUSH_FILES or sum(p.rows for p in pending) >= FLUSH_ROWS:
+                    _store(con, pending, report)
+                    pending = []
+            _store(con, pending, report)
     return report
 
 
-def _import_one(
-    con: duckdb.DuckDBPyConnection,
-    fmt: str,
-    path: Path,
-    task_map: dict[str, str],
-    rules: list[ModelRule],
-    report: ImportResultsReport,
-) -> None:
-    """Read, validate and store one file (one transaction); any failure is recorded against it."""
-    from ..shards import apply_bundles
-
+def _parse(
+    fmt: str, path: Path, task_map: dict[str, str], rules: list[ModelRule], report: ImportResultsReport
+) -> _Parsed | None:
+    """Read and validate one file; a failure is recorded against it."""
     try:
         runs = READERS[fmt][0](path, task_map)
         bundles = []
         for run in runs:
             _describe_model(run, rules)
             bundles.append(to_bundle(run, str(path)))
-        if not runs:
-            return
-        # Model facts are kept per framework, not per file: a thousand logs of one model are one row.
-        outcome = apply_bundles(con, bundles, runs[0].source, models_source=f"import:{runs[0].framework}")
     except (ImportFormatError, UsageError) as exc:
         report.rejected[str(path)] = str(exc)
-        return
+        return None
     except Exception as exc:  # a hostile file must never stop the batch or show a traceback
         report.rejected[str(path)] = f"{path}: unreadable ({type(exc).__name__}: {exc})"
+        return None
+    if not runs:
+        return None
+    # Model facts are kept per framework, not per file: a thousand logs of one model are one row.
+    return _Parsed(str(path), bundles, runs[0].source, f"import:{runs[0].framework}")
+
+
+def _store(con: duckdb.DuckDBPyConnection, pending: list[_Parsed], report: ImportResultsReport) -> None:
+    """Store parsed files in one transaction; if that fails, file by file (each its own transaction)."""
+    from ..shards import _conflict, apply_bundles
+
+    todo: list[tuple[RunBundle, str]] = []
+    for parsed in pending:
+        verdicts = [(run, _conflict(con, run)) for run in parsed.bundles]
+        refused = {run.shards["runs"].label: v for run, v in verdicts if isinstance(v, str)}
+        if refused:  # as apply_bundles: a file with a conflicting run lands none of its runs
+            report.rejected.update(refused)
+            continue
+        report.unchanged += [run.run_id for run, v in verdicts if v is True]
+        todo += [(run, parsed.source) for run, v in verdicts if v is not True]
+    if not todo:
         return
-    report.imported += outcome.imported
-    report.unchanged += outcome.unchanged
-    for label, why in outcome.rejected.items():
-        report.rejected[label] = why
+    try:
+        _replace_together(con, todo, pending[0].models_source)
+    except Exception:
+        for parsed in pending:  # find the file DuckDB refused; the others land
+            try:
+                outcome = apply_bundles(con, parsed.bundles, parsed.source, models_source=parsed.models_source)
+            except Exception as exc:
+                report.rejected[parsed.label] = f"{parsed.label}: not stored ({type(exc).__name__}: {exc})"
+                continue
+            report.imported += [r for r in outcome.imported if r not in report.imported]
+        return
+    report.imported += [run.run_id for run, _ in todo]
+
+
+def _replace_together(con: duckdb.DuckDBPyConnection, todo: list[tuple[RunBundle, str]], models_source: str) -> None:
+    import pyarrow as pa
+
+    from ..ingest import replace_runs
+    from ..shards import SHARD_TABLES
+
+    names = {}
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for table in SHARD_TABLES:
+            if table == "models":
+                continue
+            data = pa.concat_tables([run.shards[table].data for run, _ in todo])
+            if table == "runs":
+                data = data.append_column("source", pa.array([source for _, source in todo], pa.string()))
+            names[table] = f"_in_{table}"
+            con.register(names[table], data)
+        models = pa.concat_tables([run.shards["models"].data for run, _ in todo])
+        replace_runs(con, [run.run_id for run, _ in todo], names, models, None, models_source=models_source)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        for name in names.values():
+            con.unregister(name)
