@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import duckdb
 import numpy as np
@@ -20,8 +21,9 @@ from emergebench_registry.query import origin_sql
 POOLED_STATUSES = ("complete", "partial")
 
 
-@dataclass(frozen=True)
-class CurveKey:
+class CurveKey(NamedTuple):
+    """What makes runs comparable, plus the group (a tuple: hashed in C, as every cell is keyed by it)."""
+
     task: str
     task_version: str
     task_args: str
@@ -84,7 +86,7 @@ per_run AS (
 )
 SELECT r.task, r.task_version, r.task_args, r.grader, r.grader_model, p.grp, r.model_id, p.metric,
        sum(p.n) AS n, sum(p.total) AS total,
-       CASE WHEN sum(p.other) > 0 THEN flatten(list(p.vals)) END AS vals
+       CASE WHEN sum(p.other) > 0 THEN list_sort(flatten(list(p.vals))) END AS vals
 FROM per_run p JOIN r USING (run_id)
 GROUP BY ALL
 """
@@ -160,16 +162,14 @@ def _cells_from_arrow(table: pa.Table) -> list[Cell]:
     offsets = vals.offsets.to_numpy()
     has_values = vals.is_valid().to_numpy(zero_copy_only=False)
     names = ("task", "task_version", "task_args", "grader", "grader_model", "grp", "model_id", "metric")
-    cols = {name: table.column(name).to_pylist() for name in names}
+    columns = [table.column(name).to_pylist() for name in names]
     n = table.column("n").to_numpy()
     total = table.column("total").to_numpy()
     keys: dict[tuple[str, ...], CurveKey] = {}
     out = []
-    for i in range(table.num_rows):
-        key_fields = tuple(cols[name][i] for name in names[:6])
-        key = keys.get(key_fields) or keys.setdefault(key_fields, CurveKey(*key_fields))
-        values = None
-        if has_values[i]:  # sorted: DuckDB's list order varies, the seeded bootstrap must not
-            values = np.sort(flat[offsets[i] : offsets[i + 1]])
-        out.append(Cell(key, cols["model_id"][i], cols["metric"][i], int(n[i]), float(total[i]), values, 0))
+    for i, row in enumerate(zip(*columns, strict=True)):
+        key = keys.get(row[:6]) or keys.setdefault(row[:6], CurveKey(*row[:6]))
+        # the lists come sorted (list_sort): DuckDB's list order varies, the seeded bootstrap must not
+        values = flat[offsets[i] : offsets[i + 1]] if has_values[i] else None
+        out.append(Cell(key, row[6], row[7], int(n[i]), float(total[i]), values, 0))
     return out
