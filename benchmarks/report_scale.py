@@ -14,7 +14,7 @@ the figures include start-up and rendering. Per command: wall clock, CPU (user +
 20 ms: ``ru_maxrss`` of a forked child can report the parent's high-water mark), output size and the
 load average; medians of ``--reps`` runs after one warm-up.
 
-Usage: python benchmarks/report_scale.py [--scores N] [--reps K] [--what analyze|report|both] [--keep DIR]
+Usage: python benchmarks/report_scale.py [--scores N] [--reps K] [--what startup|analyze|report|both] [--keep DIR]
 ``--keep DIR`` builds the registry in DIR once and reuses it on later calls.
 """
 
@@ -163,7 +163,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scores", type=int, default=10_000_000)
     parser.add_argument("--reps", type=int, default=3)
-    parser.add_argument("--what", choices=("analyze", "report", "both"), default="both")
+    parser.add_argument("--what", choices=("startup", "analyze", "report", "both"), default="both")
     parser.add_argument("--keep", type=Path, default=None, help="Build the registry here once and reuse it.")
     args = parser.parse_args()
     tmp = tempfile.mkdtemp(prefix="report-scale-")
@@ -194,6 +194,11 @@ def main() -> None:
         )
         print(f"Vega bundle (one-time build or cache read): {time.perf_counter() - t0:.1f} s")
         out = Path(tmp) / "out"
+        if args.what in ("startup", "analyze", "both"):
+            # what every command pays before it reads the registry: the CLI loads every installed plugin
+            cmd = [exe, "analyze", "--help"]
+            run_measured(cmd, env, out)
+            print(summary("start-up (analyze --help)", [run_measured(cmd, env, out) for _ in range(args.reps)]))
         if args.what in ("analyze", "both"):
             for table in ("points", "fits"):
                 cmd = [exe, "analyze", "--table", table, "--format", "csv", *common]

@@ -28,14 +28,18 @@ def test_embedded_model_as_student_and_judge(emergebench_home: Path) -> None:
     )
     result = run_sync(spec, RunOptions(runs_dir=emergebench_home / "runs", cache_path=emergebench_home / "c.db"))
     assert result.status == "complete" and result.n_errors == 0, result.errors
-    assert result.model_calls == 3  # 1 combination x 1 generation x (2 turns + 1 grading round)
+    # 1 combination for each of k = 1, 2 x 1 generation x (2 turns + 1 grading round)
+    assert result.model_calls == 6
     names = {(m.group, m.name) for m in result.metrics}
-    assert ("k=1", "ratio_of_full_marks") in names and ("k=1", "skill_fraction") in names
-    row = next(iter_journal(emergebench_home / "runs" / result.run_id / "journal.jsonl"))
-    grading = row.metadata["generations"][0]["gradings"][0]
-    assert len(grading["points"]) == 4  # k+3 items whatever the judge wrote
-    assert all(0.0 <= value <= 1.0 for value in row.scores.values())
-    assert all(c.config.max_tokens <= 96 for c in row.calls)
-    # the demo constrains the judge to one JSON key per rubric item, so even this model's grading parses
-    assert all(c.config.response_format is not None for c in row.calls)
-    assert grading["parse_failed"] is False, grading
+    for k in ("k=1", "k=2"):  # two points for the report's by-k view
+        assert (k, "ratio_of_full_marks") in names and (k, "skill_fraction") in names
+    rows = list(iter_journal(emergebench_home / "runs" / result.run_id / "journal.jsonl"))
+    assert sorted(row.metadata["k"] for row in rows) == [1, 2]
+    for row in rows:
+        grading = row.metadata["generations"][0]["gradings"][0]
+        assert len(grading["points"]) == row.metadata["k"] + 3  # k+3 items whatever the judge wrote
+        assert all(0.0 <= value <= 1.0 for value in row.scores.values())
+        assert all(c.config.max_tokens <= 96 for c in row.calls)
+        # the demo constrains the judge to one JSON key per rubric item, so even this model's grading parses
+        assert all(c.config.response_format is not None for c in row.calls)
+        assert grading["parse_failed"] is False, grading

@@ -56,7 +56,7 @@ class SkillMixTask(Task[SkillMixArgs]):
     group_by = ("k",)  # curves per k, never pooled over k
     default_grader = "skill-mix/gpt4-table"
     demo_args: ClassVar[dict[str, Any] | None] = {
-        "k": [1],
+        "k": [1, 2],  # two points: the report's by-k view draws a curve
         "combinations": 1,
         "generation_rounds": 1,
         "grading_rounds": 1,
@@ -64,7 +64,7 @@ class SkillMixTask(Task[SkillMixArgs]):
         "grader_max_tokens": 96,  # room for one JSON key per rubric item
         "constrained": "auto",
     }
-    demo_limit = 1
+    demo_limit = 2  # one combination per k
 
     def __init__(self, args: SkillMixArgs | None = None) -> None:
         super().__init__(args)
