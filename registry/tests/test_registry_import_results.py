@@ -203,3 +203,16 @@ def test_a_batch_duckdb_refuses_is_stored_file_by_file(
     report = import_results(Store(), "inspect", [tmp_path / "logs"])
     assert len(report.imported) == 5 and not report.rejected
     assert rows("SELECT count(*) FROM runs") == [(5,)]
+
+
+def test_origin_is_a_known_framework_native_or_other() -> None:
+    """A pulled shard's task_provenance is outside data: an unknown framework name is never shown."""
+    import duckdb
+    from emergebench_registry.query import origin_sql
+
+    cells = [json.dumps({"imported_from": "helm"}), None, "{}", json.dumps({"imported_from": "\x1b[31mx"}), "{bad"]
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (i INTEGER, p VARCHAR)")
+    con.executemany("INSERT INTO t VALUES (?, ?)", list(enumerate(cells)))
+    got = [row[0] for row in con.execute(f"SELECT {origin_sql('p')} FROM t ORDER BY i").fetchall()]
+    assert got == ["helm", "native", "native", "other", "native"]

@@ -18,6 +18,7 @@ INSPECT_JSON = FIXTURES / "inspect-addition.json"
 (LM_RESULTS,) = (FIXTURES / "lm-eval").glob("results_*.json")
 (LM_SAMPLES,) = (FIXTURES / "lm-eval").glob("samples_*.jsonl")
 (HELM_ADDITION,) = (FIXTURES / "helm" / "runs" / "fixtures").glob("addition:*")
+EEE_RECORDS = sorted((FIXTURES / "eee").rglob("*-*-*-*-*.json"))  # Every Eval Ever aggregate records
 NATIVE_MODEL = "toy/alpha-100m"
 
 
@@ -83,7 +84,12 @@ class LeaderboardTable(HTMLParser):
 @pytest.fixture
 def mixed_registry(rep_home: Path, rep_run) -> Path:
     rep_run(NATIVE_MODEL)
-    for fmt, path in (("inspect", INSPECT_JSON), ("lm-eval", LM_RESULTS), ("helm", HELM_ADDITION)):
+    for fmt, path in (
+        ("inspect", INSPECT_JSON),
+        ("lm-eval", LM_RESULTS),
+        ("helm", HELM_ADDITION),
+        ("eee", FIXTURES / "eee"),
+    ):
         done = cli(rep_home, "import-results", fmt, str(path))
         assert done.returncode == 0, done.stderr
     return rep_home
@@ -97,6 +103,9 @@ def test_leaderboard_marks_imported_rows_with_their_origin(mixed_registry: Path)
     assert rows[("rtest/mirage", NATIVE_MODEL)]["origin"] == "native"
     for key, (origin, _, _, n) in expected.items():
         assert rows[key]["origin"] == origin and rows[key]["n"] == n
+    eee_models = {json.loads(p.read_text())["model_info"]["id"] for p in EEE_RECORDS}
+    assert {model for (task, model), r in rows.items() if r["origin"] == "eee"} == eee_models
+    assert {r["origin"] for r in rows.values()} == {"native", "inspect", "lm-eval", "helm", "eee"}
     table = cli(mixed_registry, "leaderboard", "--format", "markdown")  # the pivot, in cells easy to split
     assert table.returncode == 0, table.stderr
     lines = table.stdout.splitlines()
