@@ -129,6 +129,7 @@ def main() -> None:
         "peak_mb",
         "child_peak_mb",
         "first_request_s",
+        "after_last_request_s",
         "active_s",
         "of_ideal_from_start",
         "of_ideal_active",

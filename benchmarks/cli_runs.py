@@ -66,13 +66,15 @@ class TimedServer:
 @dataclass
 class Measured:
     """One timed command: wall from start to exit, CPU of it and its children, peak RSS of its own
-    process and of the largest child, seconds from start to the server's first request."""
+    process and of the largest child, seconds from start to the server's first request and from its
+    last request to the exit."""
 
     wall_s: float
     cpu_s: float
     peak_mb: float | None
     child_peak_mb: float | None
     first_request_s: float | None
+    after_last_request_s: float | None  # end-of-run work: metrics, run.json, the registry's ingest, exit
     requests: int
     returncode: int
     stdout: str
@@ -108,12 +110,14 @@ def measure(
         peaks_kb = {int(p.name): json.loads(p.read_text())["peak_kb"] for p in Path(peaks).iterdir()}
     own = peaks_kb.pop(proc.pid, None)
     first = server.first - started if server is not None and server.first is not None else None
+    tail = started + wall - server.last if server is not None and server.last is not None else None
     return Measured(
         wall_s=wall,
         cpu_s=cpu,
         peak_mb=own / 1024 if own is not None else None,
         child_peak_mb=max(peaks_kb.values()) / 1024 if peaks_kb else None,
         first_request_s=first,
+        after_last_request_s=tail,
         requests=server.count if server is not None else 0,
         returncode=proc.returncode,
         stdout=out,

@@ -204,7 +204,14 @@ def main() -> None:
     parser.add_argument("--tools", default="emergebench,inspect,lmeval")
     parser.add_argument("--help-reps", type=int, default=None, help="--help repetitions (default: --reps)")
     parser.add_argument("--json", type=Path, help="write every repetition here (rewritten after each one)")
+    parser.add_argument("--report", type=Path, help="only print the tables of a --json file written earlier")
     args = parser.parse_args()
+    if args.report:
+        saved = json.loads(args.report.read_text())["runs"]
+        names = [t for t in args.tools.split(",") if any(k.startswith(t + " ") for k in saved)]
+        found = sorted({int(k.split("n=")[1]) for k in saved if " n=" in k})
+        report(saved, names, found)
+        return
     sizes = [int(s) for s in args.sizes.split(",") if s]
     wanted = args.tools.split(",")
     fixtures = _fixtures_script()
@@ -269,12 +276,14 @@ def check(name: str, n: int, done: Measured) -> None:
 
 
 def report(every: dict[str, list[dict[str, Any]]], tools: list[str], sizes: list[int]) -> None:
-    keys = ["wall_s", "active_s", "first_request_s", "of_ideal_from_start", "of_ideal_active", "cpu_ms_per_sample"]
+    keys = ["wall_s", "active_s", "first_request_s", "after_last_request_s", "of_ideal_from_start", "of_ideal_active"]
+    keys += ["cpu_ms_per_sample"]
     keys += ["peak_mb", "child_peak_mb", "cpu_s"]
     fmt: dict[str, Callable[[float], str]] = {
         "wall_s": lambda v: f"{v:.2f} s",
         "active_s": lambda v: f"{v:.2f} s",
         "first_request_s": lambda v: f"{v:.2f} s",
+        "after_last_request_s": lambda v: f"{v:.2f} s",
         "of_ideal_from_start": lambda v: f"{100 * v:.1f}%",
         "of_ideal_active": lambda v: f"{100 * v:.1f}%",
         "cpu_ms_per_sample": lambda v: f"{v:.2f}",
@@ -284,9 +293,9 @@ def report(every: dict[str, list[dict[str, Any]]], tools: list[str], sizes: list
     }
     print(
         "\n| tool | N | wall (start to exit) | % ideal from start | % ideal, first request to exit | "
-        "first request | CPU ms/sample | peak RSS (child) | loads |"
+        "first request | last request to exit | CPU ms/sample | peak RSS (child) | loads |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for n in sizes:
         for tool in tools:
             rows = every.get(f"{tool} n={n}")
@@ -297,7 +306,8 @@ def report(every: dict[str, list[dict[str, Any]]], tools: list[str], sizes: list
             child = f" ({cell['child_peak_mb']})" if s.get("child_peak_mb") is not None else ""
             print(
                 f"| {tool} | {n:,} | {cell['wall_s']} | {cell['of_ideal_from_start']} | {cell['of_ideal_active']} | "
-                f"{cell['first_request_s']} | {cell['cpu_ms_per_sample']} | {cell['peak_mb']}{child} | "
+                f"{cell['first_request_s']} | {cell['after_last_request_s']} | {cell['cpu_ms_per_sample']} | "
+                f"{cell['peak_mb']}{child} | "
                 f"{'; '.join(s['loads'])} |"
             )
     print("\n| tool | `--help` wall | CPU | peak RSS | loads |")

@@ -397,6 +397,10 @@ def restrict_to_needed(tasks: list[str], models: list[str], grader: str | None) 
     """Load only the plugins this run needs when the plugin index can tell which they are."""
     index = fresh_index()
     if index is None:
+        if not get_manager().in_process:
+            # Missing or stale (a first run, an upgrade): this run loads every plugin anyway, so let that
+            # load leave a fresh index, or every later run would load every plugin too.
+            cli._add_plugin_commands()
         return
     needed = plugin_index.plugins_needed(index, tasks, models, [grader] if grader else [])
     if needed is not None:
