@@ -106,7 +106,8 @@ def test_each_experiment_records_its_posterior_health(emergebench_home: Any) -> 
             next(p for p in (emergebench_home / "runs").iterdir() if not p.name.startswith(".")) / "journal.jsonl"
         )
     )
-    records = [e["posterior"] for e in rows[0].output["experiments"]]
+    # scoring replays each design's posterior (eig_replay) and records its health in the score details
+    records = [step["posterior"] for step in rows[0].metadata["eig"]]
     assert len(records) == 3
     assert records[0]["stages"] == 0 and records[0]["acceptance"] is None  # the first design sees the prior
     for later in records[1:]:

@@ -23,13 +23,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import lazy_loader as lazy
 import numpy as np
-from scipy.special import gammaln, xlogy
-from scipy.stats import poisson
 
 from .envs.base import Environment, Params, batch_size, take
 from .mixture import mixture_eig
 from .posterior import Posterior, posterior_samples
+
+special = lazy.load("scipy.special")
+stats = lazy.load("scipy.stats")  # scipy loads on first use: registering the plugin stays cheap
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ def logsumexp(a: np.ndarray, axis: int) -> np.ndarray:
 
 def binary_entropy(p: np.ndarray) -> np.ndarray:
     p = np.clip(p, 0.0, 1.0)
-    return -(xlogy(p, p) + xlogy(1 - p, 1 - p))
+    return -(special.xlogy(p, p) + special.xlogy(1 - p, 1 - p))
 
 
 def eig_binary(p: np.ndarray) -> float:
@@ -72,7 +74,7 @@ def eig_counts(logpmf: np.ndarray, n_isolated: int = 0) -> float:
     marginal = np.sum(p, axis=0) / n
     with np.errstate(invalid="ignore"):
         conditional = -float(np.sum(np.where(p > 0, p * logpmf, 0.0))) / n  # body draws' entropy, summed / n
-    marginal_entropy = -float(np.sum(xlogy(marginal, marginal)))
+    marginal_entropy = -float(np.sum(special.xlogy(marginal, marginal)))
     # an isolated draw adds its own entropy + log N to H[y] and its entropy to H[y | theta]
     return marginal_entropy - conditional + n_isolated / n * float(np.log(n))
 
@@ -94,7 +96,7 @@ def eig_nested(env: Environment, theta: Params, design: Any, rng: np.random.Gene
 def eig_components(pmf: np.ndarray) -> float:
     """Sum of exact per-component EIGs: ``pmf`` is p(y_k = s | theta_n), shape (n, K, S)."""
     marginal = pmf.mean(axis=0)
-    return float(-np.sum(xlogy(marginal, marginal)) + np.sum(xlogy(pmf, pmf)) / pmf.shape[0])
+    return float(-np.sum(special.xlogy(marginal, marginal)) + np.sum(special.xlogy(pmf, pmf)) / pmf.shape[0])
 
 
 def _pairwise(
@@ -165,15 +167,15 @@ def count_logpmf_table(env: Environment, theta: Params, design: Any) -> tuple[np
         n_trials, p = param
         k = np.arange(n_trials + 1)[None, :]
         p = np.clip(p, 1e-300, 1 - 1e-16)[:, None]
-        log_choose = gammaln(n_trials + 1) - gammaln(k + 1) - gammaln(n_trials - k + 1)
+        log_choose = special.gammaln(n_trials + 1) - special.gammaln(k + 1) - special.gammaln(n_trials - k + 1)
         return log_choose + k * np.log(p) + (n_trials - k) * np.log1p(-p), 0
     lam = np.maximum(param, 1e-12)
     body = lam + 12 * np.sqrt(lam) + 20 <= POISSON_SUPPORT_LIMIT
     lam = lam[body]
-    lo = max(0, int(np.floor(poisson.ppf(1e-9, lam.min()))))
-    hi = int(np.ceil(poisson.isf(1e-9, lam.max()))) + 1
+    lo = max(0, int(np.floor(stats.poisson.ppf(1e-9, lam.min()))))
+    hi = int(np.ceil(stats.poisson.isf(1e-9, lam.max()))) + 1
     k = np.arange(lo, hi)[None, :]
-    return k * np.log(lam)[:, None] - lam[:, None] - gammaln(k + 1), int(np.sum(~body))
+    return k * np.log(lam)[:, None] - lam[:, None] - special.gammaln(k + 1), int(np.sum(~body))
 
 
 def eig_needs_draws(env: Environment, settings: EIGSettings, *, prior: bool = False) -> int:

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from functools import cache
 
+import lazy_loader as lazy
 import numpy as np
-from scipy.signal import fftconvolve
+
+signal = lazy.load("scipy.signal")  # scipy loads on first use: registering the plugin stays cheap
 
 STEP = 0.1  # grid step in units of sd: binning moves a mean by at most sd/20
 SPAN = 8.0  # kernel half-width in units of sd
@@ -27,7 +29,7 @@ def mixture_density(mu: np.ndarray, sd: float, lo: float, n_nodes: int) -> np.nd
     offsets = np.arange(-SPAN / STEP, SPAN / STEP + 1) * STEP
     kernel = np.exp(-0.5 * offsets**2)
     kernel /= kernel.sum()
-    return np.maximum(fftconvolve(weights, kernel, mode="same"), 0.0) / h
+    return np.maximum(signal.fftconvolve(weights, kernel, mode="same"), 0.0) / h
 
 
 def entropy_on_grid(p: np.ndarray, h: float, *, edge_at_start: bool = False) -> float:

@@ -18,11 +18,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import lazy_loader as lazy
 import numpy as np
-from scipy.special import logsumexp
 
 from .envs.base import Environment, Params, batch_size, take
 from .envs.priors import quasi_random_prior
+
+special = lazy.load("scipy.special")  # scipy loads on first use: registering the plugin stays cheap
 
 ESS_FRACTION = 0.5  # each stage keeps at least this share of the particles as effective sample size
 MIN_MOVES, MAX_MOVES = 3, 25
@@ -111,7 +113,7 @@ def prior_draws(env: Environment, n: int, rng: np.random.Generator) -> Params:
 def kish_ess(logw: np.ndarray) -> float:
     if not np.any(np.isfinite(logw)):
         return 0.0
-    w = np.exp(logw - logsumexp(logw))
+    w = np.exp(logw - special.logsumexp(logw))
     return float(1.0 / np.sum(w**2))
 
 
@@ -131,7 +133,7 @@ def next_temperature(loglik: np.ndarray, tau: float, target: float) -> float:
 
 def systematic_resample(logw: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     n = len(logw)
-    w = np.exp(logw - logsumexp(logw))
+    w = np.exp(logw - special.logsumexp(logw))
     positions = (rng.random() + np.arange(n)) / n
     return np.minimum(np.searchsorted(np.cumsum(w), positions), n - 1)
 

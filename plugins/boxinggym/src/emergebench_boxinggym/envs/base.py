@@ -12,10 +12,12 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
+import lazy_loader as lazy
 import numpy as np
-from scipy.special import expit
 
 from .priors import Prior
+
+special = lazy.load("scipy.special")  # scipy loads on first use: registering the plugin stays cheap
 
 Params = dict[str, np.ndarray]
 Mode = Literal["fixed", "paper"]
@@ -258,7 +260,7 @@ def normal_logpdf(x: np.ndarray, mean: np.ndarray, sd: float) -> np.ndarray:
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
-    return expit(x)
+    return special.expit(x)
 
 
 def parse_binary(text: str, mode: Mode, labels: tuple[str, str] = ("0", "1")) -> int | None:

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import lazy_loader as lazy
 import numpy as np
-from scipy.stats import binom, truncnorm
 
 from .base import DesignError, Environment, EvalPoint, Goal, Params, numbers, parse_float
 from .priors import TruncatedNormal
+
+stats = lazy.load("scipy.stats")  # scipy loads on first use: registering the plugin stays cheap
 
 POPULATION = 50
 THETA_MEAN, THETA_SD, THETA_LOW, THETA_HIGH = 1.0, 1.0, 0.0, 2.0
@@ -31,7 +33,7 @@ class DeathProcess(Environment):
     def sample_prior(self, rng: np.random.Generator, n: int) -> Params:
         a = (THETA_LOW - THETA_MEAN) / THETA_SD
         b = (THETA_HIGH - THETA_MEAN) / THETA_SD
-        return {"theta": truncnorm.rvs(a, b, loc=THETA_MEAN, scale=THETA_SD, size=n, random_state=rng)}
+        return {"theta": stats.truncnorm.rvs(a, b, loc=THETA_MEAN, scale=THETA_SD, size=n, random_state=rng)}
 
     def count_distribution(self, theta: Params, design: Any) -> tuple[str, Any]:
         return "binomial", (POPULATION, infected_fraction(theta, design))
@@ -41,7 +43,7 @@ class DeathProcess(Environment):
 
     def log_lik_matrix(self, theta: Params, design: Any, ys: np.ndarray) -> np.ndarray:
         p = np.clip(infected_fraction(theta, design), 1e-12, 1 - 1e-12)
-        return binom.logpmf(np.asarray(ys).reshape(-1, 1), POPULATION, p[None, :])
+        return stats.binom.logpmf(np.asarray(ys).reshape(-1, 1), POPULATION, p[None, :])
 
     def paper_log_lik_matrix(self, theta: Params, design: Any, ys: np.ndarray) -> np.ndarray:
         # the reference scores the mean per-individual Bernoulli log-likelihood, not the Binomial pmf

@@ -6,12 +6,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import lazy_loader as lazy
 import numpy as np
-from scipy.special import log_ndtr, ndtr
-from scipy.stats import norm
 
 from .base import DesignError, Environment, EvalPoint, Goal, Params, numbers
 from .priors import HalfNormal, Normal
+
+special = lazy.load("scipy.special")
+stats = lazy.load("scipy.stats")  # scipy loads on first use: registering the plugin stays cheap
 
 EMOTIONS = ("happiness", "sadness", "anger", "surprise", "fear", "disgust", "contentment", "disappointment")
 ALPHA = np.array([4.5, 3.5, 1.7, 3.3, 1.4, 1.8, 3.7, 2.0])
@@ -71,8 +73,8 @@ class Emotion(Environment):
         sd = np.maximum(theta["sigma"], 1e-9)[None, :, :]
         ys = np.asarray(ys, float).reshape(-1, 1, len(EMOTIONS))
         lo, hi = rating_bounds(ys)
-        upper = log_ndtr((hi - mu) / sd)
-        lower = log_ndtr((lo - mu) / sd)
+        upper = special.log_ndtr((hi - mu) / sd)
+        lower = special.log_ndtr((lo - mu) / sd)
         log_mass = upper + np.log1p(-np.exp(np.minimum(lower - upper, -1e-12)))
         return np.sum(log_mass, axis=-1)
 
@@ -84,7 +86,7 @@ class Emotion(Environment):
         """
         mu = mean_ratings(theta, design)[:, :, None]
         sd = np.maximum(theta["sigma"], 1e-9)[:, :, None]
-        cdf = ndtr((np.arange(2.0, 10.0)[None, None, :] - mu) / sd)
+        cdf = special.ndtr((np.arange(2.0, 10.0)[None, None, :] - mu) / sd)
         masses = np.empty((*cdf.shape[:2], 9))
         masses[:, :, 0] = cdf[:, :, 0]
         masses[:, :, 1:8] = cdf[:, :, 1:] - cdf[:, :, :-1]
@@ -94,7 +96,7 @@ class Emotion(Environment):
     def paper_log_lik_matrix(self, theta: Params, design: Any, ys: np.ndarray) -> np.ndarray:
         mu = mean_ratings(theta, design)[None, :, :]
         ys = np.asarray(ys, float).reshape(-1, 1, len(EMOTIONS))
-        return np.sum(np.log(norm.pdf(ys, mu, theta["sigma"][None, :, :]) + PAPER_SMOOTHING), axis=-1)
+        return np.sum(np.log(stats.norm.pdf(ys, mu, theta["sigma"][None, :, :]) + PAPER_SMOOTHING), axis=-1)
 
     def validate(self, text: str) -> Any:
         prizes_m = re.search(r"prizes\s*:\s*\[([^\]]*)\]", text, re.IGNORECASE)

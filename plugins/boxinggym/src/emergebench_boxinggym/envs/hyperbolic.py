@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import lazy_loader as lazy
 import numpy as np
-from scipy.stats import norm
 
 from .base import (
     BernoulliEnvironment,
@@ -20,6 +20,8 @@ from .base import (
 )
 from .priors import HalfNormal, Normal
 
+stats = lazy.load("scipy.stats")  # scipy loads on first use: registering the plugin stays cheap
+
 LOG_K_MEAN, LOG_K_SD = -4.25, 0.5
 ALPHA_SCALE = 2.0
 EPSILON = 0.01
@@ -30,7 +32,7 @@ def choice_prob(theta: Params, design: Any) -> np.ndarray:
     ir, dr, days = design
     k = np.exp(theta["log_k"])
     v_delayed = dr / (1.0 + k * days)
-    return EPSILON + (1 - 2 * EPSILON) * norm.cdf((v_delayed - ir) / theta["alpha"])
+    return EPSILON + (1 - 2 * EPSILON) * stats.norm.cdf((v_delayed - ir) / theta["alpha"])
 
 
 class HyperbolicDiscounting(BernoulliEnvironment):

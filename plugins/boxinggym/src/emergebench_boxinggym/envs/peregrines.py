@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import lazy_loader as lazy
 import numpy as np
-from scipy.stats import poisson
 
 from .base import DesignError, Environment, EvalPoint, Goal, Params, numbers, parse_float
 from .priors import Normal
+
+stats = lazy.load("scipy.stats")  # scipy loads on first use: registering the plugin stays cheap
 
 MAX_TIME = 5.0
 PAPER_SMOOTHING = 1e-4
@@ -47,10 +49,10 @@ class Peregrines(Environment):
         return rng.poisson(rate(theta, design))
 
     def log_lik_matrix(self, theta: Params, design: Any, ys: np.ndarray) -> np.ndarray:
-        return poisson.logpmf(np.asarray(ys).reshape(-1, 1), rate(theta, design)[None, :])
+        return stats.poisson.logpmf(np.asarray(ys).reshape(-1, 1), rate(theta, design)[None, :])
 
     def paper_log_lik_matrix(self, theta: Params, design: Any, ys: np.ndarray) -> np.ndarray:
-        return np.log(poisson.pmf(np.asarray(ys).reshape(-1, 1), rate(theta, design)[None, :]) + PAPER_SMOOTHING)
+        return np.log(stats.poisson.pmf(np.asarray(ys).reshape(-1, 1), rate(theta, design)[None, :]) + PAPER_SMOOTHING)
 
     def validate(self, text: str) -> Any:
         values = numbers(text)

@@ -11,9 +11,11 @@ import warnings
 from dataclasses import dataclass
 from typing import Protocol
 
+import lazy_loader as lazy
 import numpy as np
-from scipy import stats
-from scipy.special import expit, log_expit
+
+special = lazy.load("scipy.special")
+stats = lazy.load("scipy.stats")  # scipy loads on first use: registering the plugin stays cheap
 
 
 class Prior(Protocol):
@@ -112,10 +114,10 @@ class TruncatedNormal:
         return np.log(u) - np.log1p(-u)
 
     def from_free(self, z: np.ndarray) -> np.ndarray:
-        return self.low + (self.high - self.low) * expit(z)
+        return self.low + (self.high - self.low) * special.expit(z)
 
     def log_jacobian(self, z: np.ndarray) -> np.ndarray:
-        return np.log(self.high - self.low) + log_expit(z) + log_expit(-z)
+        return np.log(self.high - self.low) + special.log_expit(z) + special.log_expit(-z)
 
 
 def quasi_random_prior(
