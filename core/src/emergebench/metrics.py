@@ -72,7 +72,7 @@ class MetricAccumulator:
         return self.metrics()
 
 
-def _extend(into: dict[Any, array], other: dict[Any, array]) -> None:
+def _extend(into: dict[Any, array[float]], other: dict[Any, array[float]]) -> None:
     for key, values in other.items():
         into.setdefault(key, array("d")).extend(values)
 
@@ -90,7 +90,7 @@ class MeanAccumulator(MetricAccumulator):
         key: Callable[[str], tuple[str, str | None] | None] | None = None,
         order: Callable[[tuple[str, str | None]], Any] | None = None,
     ) -> None:
-        self.values: dict[tuple[str, str | None], array] = {}
+        self.values: dict[tuple[str, str | None], array[float]] = {}
         self._key = key
         self._order = order
 
