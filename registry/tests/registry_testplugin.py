@@ -91,6 +91,23 @@ class DialogueQuiz(QuizTask):
         return SampleScore(scores={"correct": correct, "length": float(len(output.text))}, answer=output.text)
 
 
+class ErrorQuiz(QuizTask):
+    """Like BoxingGym: the main metric is an error (``abs_error``, lower is better)."""
+
+    name = "regtest/error"
+    version = "1.0"
+    main_metric = "abs_error"
+    lower_is_better = frozenset({"abs_error"})
+
+    async def solve(self, sample: Sample, ctx: Any) -> SampleScore:
+        output = await ctx.model.generate(sample.input)
+        error = abs(float(output.text.strip()) - float(sample.target))
+        return SampleScore(scores={"abs_error": error}, answer=output.text)
+
+    def metrics(self, results: list[Any]) -> list[Any]:
+        return [metric("abs_error", [r.scores["abs_error"] for r in results if r.error is None])]
+
+
 class RegTestPlugin:
     @staticmethod
     @hookimpl
@@ -100,6 +117,7 @@ class RegTestPlugin:
         register(GroupedQuiz)
         register(CurveQuiz)
         register(DialogueQuiz)
+        register(ErrorQuiz)
 
 
 def solve_sum(messages: Any, config: Any) -> str:

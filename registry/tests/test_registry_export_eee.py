@@ -190,3 +190,32 @@ def test_a_multi_turn_sample_exports_its_conversation_as_messages(reg_run, reg_h
     (back,) = import_results(other, "eee", [tmp_path / "eee"]).imported
     answers = run_sql(other, "SELECT sample_id, answer FROM samples WHERE run_id = ? ORDER BY 1", params=[back]).rows
     assert answers == [("q0", "0"), ("q1", "2"), ("q2", "4")]  # the last assistant turn
+
+
+def test_boxinggym_errors_export_as_lower_is_better(reg_home: Path, tmp_path: Path, monkeypatch) -> None:
+    """A real BoxingGym run (dugongs, the scripted constant scientist): its standardised and raw errors
+    and EIG regret are lower-is-better in the EEE record (Gandhi et al. 2025 rank by lowest error), its
+    EIG and success rate are not, and the record still passes every-eval-ever's validator."""
+    from emergebench.plugins import reset_manager
+    from emergebench.runner import RunOptions, build_spec, run_sync
+    from emergebench_registry.export_eee import write_records
+
+    monkeypatch.setenv("EMERGEBENCH_LOAD_PLUGINS", "registry,boxinggym")
+    reset_manager()
+    spec = build_spec(
+        "boxinggym/dugongs",
+        "scripted/function",
+        model_args={"function": "emergebench_boxinggym.scripted:constant_scientist"},
+        task_args={"budgets": "0,3", "seeds": 1, "random_designs": 3, "num_evals": 2},
+        seed=3,
+    )
+    run = run_sync(spec, RunOptions(runs_dir=reg_home / "runs", cache_path=reg_home / "c.db", progress=False))
+    with Store().reader() as con:
+        report = eee_records(con, [run.run_id], False, EeeOptions())
+    write_records(tmp_path / "eee", report.files)
+    validate(tmp_path / "eee")
+    (record,) = [json.loads(f.content) for f in report.files if f.path.endswith(".json")]
+    direction = {r["evaluation_result_id"]: r["metric_config"]["lower_is_better"] for r in record["evaluation_results"]}
+    for lower in ("z_final", "err_final", "z@budget=0", "z@budget=3", "err@budget=3", "eig_regret", "unparsed_rate"):
+        assert direction[lower] is True, lower
+    assert direction["eig"] is False and direction["success_rate"] is False

@@ -9,10 +9,17 @@ scaling curve looks emergent.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+
+def is_lower_better(name: str, lower_is_better: Iterable[str]) -> bool:
+    """Whether a metric or score named ``name`` is ranked ascending: it, or its base before ``@``
+    (BoxingGym's per-budget ``z@10``), is among a task's ``lower_is_better`` names."""
+    names = set(lower_is_better)
+    return name in names or name.partition("@")[0] in names
 
 
 class MetricPair(BaseModel):

@@ -238,6 +238,9 @@ class TaskInfo(Record):
     description: str = ""
     plugin: str | None = None
     main_metric: str | None = None
+    lower_is_better: list[str] = Field(
+        default_factory=list, description="metric names where a smaller value is better (ranked ascending)"
+    )
     args_schema: dict[str, Any] = Field(default_factory=dict)
 
 

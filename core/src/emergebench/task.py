@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict
 
 from .errors import UsageError
-from .metric_pairs import MetricPair
+from .metric_pairs import MetricPair, is_lower_better
 from .metrics import MeanAccumulator, MetricAccumulator, ResultsAccumulator
 from .records import GenerateConfig, Metric, Sample, SampleOutput, SampleResult, SampleScore, TaskInfo
 
@@ -46,6 +46,12 @@ class Task(Generic[ArgsT]):
     description: ClassVar[str] = ""
     Args: ClassVar[type[BaseModel]] = NoArgs
     main_metric: ClassVar[str | None] = None
+    # Names of metrics/scores where a smaller value is better (errors, regret, Brier score): the
+    # leaderboard ranks them ascending and exports say so. Recorded in every run (TaskInfo), so a
+    # pulled or imported run keeps its direction without the plugin. A metric pair's
+    # ``lower_is_better`` must agree with it (checked when the class is defined; a pair marked
+    # lower-is-better adds its continuous score here, so it is declared in one place either way).
+    lower_is_better: ClassVar[frozenset[str]] = frozenset()
     default_grader: ClassVar[str | None] = None
     # Whether ``answer`` vs ``grading_target(sample)`` is something any grader can judge. When it is
     # not (the answer is a summary of a trajectory), a user's --grader is refused, never ignored.
@@ -64,6 +70,19 @@ class Task(Generic[ArgsT]):
 
     args: ArgsT
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        declared = frozenset(cls.lower_is_better)
+        for pair in cls.metric_pairs:
+            if pair.lower_is_better:
+                declared |= {pair.continuous}
+            elif is_lower_better(pair.continuous, declared):
+                raise TypeError(
+                    f"{cls.__qualname__}: metric pair {pair.headline}/{pair.continuous} says higher is better "
+                    f"but lower_is_better names {pair.continuous!r}; set lower_is_better=True on the pair"
+                )
+        cls.lower_is_better = declared
+
     def __init__(self, args: ArgsT | None = None) -> None:
         self.args = args if args is not None else self.Args()  # type: ignore[assignment]
 
@@ -75,6 +94,7 @@ class Task(Generic[ArgsT]):
             description=cls.description,
             plugin=cls.plugin,
             main_metric=cls.main_metric,
+            lower_is_better=sorted(cls.lower_is_better),
             args_schema=cls.Args.model_json_schema(),
         )
 

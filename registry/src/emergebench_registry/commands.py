@@ -15,7 +15,7 @@ from emergebench.errors import UsageError
 
 from . import ingest as ingest_mod
 from .model_sources import conflict_note
-from .query import QueryResult, leaderboard_notes, origin_legend, pivot_leaderboard, run_sql
+from .query import QueryResult, direction_legend, leaderboard_notes, origin_legend, pivot_leaderboard, run_sql
 from .query import leaderboard as leaderboard_query
 from .render import FORMATS, render
 from .shards import export_runs, import_paths
@@ -95,7 +95,8 @@ def leaderboard_command(
 ) -> None:
     """Models by tasks: the latest finished run's main metric with stderr (or 95% CI) and n.
 
-    Task versions are never mixed: each version is its own column. The origin column says where the
+    Best first: a metric the task declares lower-is-better (errors, regret) ranks ascending and its
+    column is marked ↓. Task versions are never mixed: each version is its own column. The origin column says where the
     runs came from: native (emergebench) or the framework they were imported from (import-results).
     """
     store = _store(registry_path, no_scan)
@@ -108,9 +109,9 @@ def leaderboard_command(
     else:
         pivot = pivot_leaderboard(result, ci)
         click.echo(render(pivot.columns, pivot.rows, fmt))
-        legend = origin_legend(result) if result.rows else None
-        if legend:
-            click.echo(legend)
+        for legend in (direction_legend(result), origin_legend(result)):
+            if legend:
+                click.echo(legend)
     for note in notes:
         click.echo(f"Note: {note}", err=True)
 
@@ -495,7 +496,8 @@ def compare_command(
     run_a: str, run_b: str, task: str | None, metric: str | None, fmt: str, registry_path: str | None, no_scan: bool
 ) -> None:
     """Paired comparison of two runs of one task version: mean per-sample difference (B - A) with its
-    standard error, 95% CI and a two-sided p-value, over the samples both runs finished.
+    standard error, 95% CI and a two-sided p-value, over the samples both runs finished. The better
+    column names the better run in the metric's direction (for a lower-is-better metric, the smaller mean).
 
     \b
     Examples:
@@ -519,6 +521,7 @@ def compare_command(
         "stderr",
         "ci95",
         "p_value",
+        "better",
     ]
     row = (
         f"{c.task}@{c.task_version}",
@@ -532,8 +535,11 @@ def compare_command(
         None if c.stderr is None else round(c.stderr, 4),
         None if ci is None else f"[{ci[0]:.4f}, {ci[1]:.4f}]",
         None if c.p_value is None else round(c.p_value, 4),
+        c.better,
     )
     click.echo(render(columns, [row], fmt))
+    if c.lower_is_better:
+        click.echo(f"Note: {c.metric} is lower-is-better: B is better when diff_B_minus_A < 0.", err=True)
     if c.only_a or c.only_b:
         click.echo(f"Note: {c.only_a} sample(s) only in A and {c.only_b} only in B were left out.", err=True)
     for label, run in (("A", c.run_a), ("B", c.run_b)):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from emergebench.errors import UsageError
 from emergebench.metrics import Z95
 
+from .direction import run_lower_is_better
 from .query import run_sql
 from .store import Store
 
@@ -32,6 +33,14 @@ class Comparison:
     diff: float
     stderr: float | None
     p_value: float | None
+    lower_is_better: bool = False
+
+    @property
+    def better(self) -> str:
+        """Which run scored better on the paired mean ("A", "B" or "tie"), in the metric's direction."""
+        if self.diff == 0:
+            return "tie"
+        return "B" if (self.diff < 0) == self.lower_is_better else "A"
 
     @property
     def ci(self) -> tuple[float, float] | None:
@@ -120,6 +129,8 @@ def compare_runs(
     n, only_a, only_b, mean_a, mean_b, diff, sd = row
     if not n:
         raise UsageError(f"runs {run_a} and {run_b} share no finished (sample, epoch) with score {chosen!r}")
+    cells = run_sql(store, "SELECT lower_is_better FROM runs WHERE run_id IN (?, ?)", params=[run_a, run_b]).rows
+    lower = any(run_lower_is_better(cell, chosen) for (cell,) in cells)
     stderr = sd / math.sqrt(n) if sd is not None and n > 1 else None
     p_value = None
     if stderr is not None:
@@ -142,4 +153,5 @@ def compare_runs(
         diff,
         stderr,
         p_value,
+        lower,
     )

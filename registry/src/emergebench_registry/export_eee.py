@@ -24,6 +24,7 @@ import duckdb
 from emergebench.errors import UsageError
 
 from . import identifiers
+from .direction import run_lower_is_better
 
 SCHEMA_VERSION = "0.3.0"
 # Providers whose model runs on the user's machine; a hosted API is externally managed.
@@ -186,7 +187,7 @@ def _result(run: dict[str, Any], metric: dict[str, Any]) -> dict[str, Any] | Non
         "metric_config": {
             "metric_id": metric["name"],
             "metric_name": metric["name"],
-            "lower_is_better": False,
+            "lower_is_better": run_lower_is_better(run["lower_is_better"], metric["name"]),
         },
         "score_details": score,
         "generation_config": _generation_config(run),

@@ -218,6 +218,7 @@ def runs_row(
         "python": prov.python if prov else None,
         "platform": prov.platform if prov else None,
         "source_run_id": spec.source_run,
+        "lower_is_better": _dump(result.task.lower_is_better) if result else None,
     }
 
 

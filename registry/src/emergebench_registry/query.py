@@ -8,6 +8,7 @@ from typing import Any
 import duckdb
 from emergebench.errors import UsageError
 
+from .direction import DOWN, LEGEND, lower_sql
 from .store import CONFIG, Store
 
 # DuckDB's own switches for user SQL: no file, network or extension access outside the registry file,
@@ -110,19 +111,26 @@ from_scores AS (
   WHERE lr.run_id NOT IN (SELECT run_id FROM named)
   GROUP BY lr.run_id
 ),
-vals AS (SELECT * FROM from_metrics UNION ALL SELECT * FROM from_scores)
-SELECT lr.task, lr.task_version, lr.model_id, m.family AS model_family, m.parameters AS model_parameters,
-       lr.metric, v.breakdown, v.value, v.stderr,
-       coalesce(v.ci_low, v.value - 1.96 * v.stderr) AS ci_low,
-       coalesce(v.ci_high, v.value + 1.96 * v.stderr) AS ci_high,
-       v.n, lr.run_id, lr.status, lr.origin
-FROM lr JOIN vals v USING (run_id) LEFT JOIN models m ON m.model_id = lr.model_id
-ORDER BY lr.task, lr.task_version, {group_order("v.breakdown")}, v.value DESC NULLS LAST, lr.model_id
+vals AS (SELECT * FROM from_metrics UNION ALL SELECT * FROM from_scores),
+ranked AS (
+  SELECT lr.task, lr.task_version, lr.model_id, m.family AS model_family, m.parameters AS model_parameters,
+         lr.metric, v.breakdown, v.value, v.stderr,
+         coalesce(v.ci_low, v.value - 1.96 * v.stderr) AS ci_low,
+         coalesce(v.ci_high, v.value + 1.96 * v.stderr) AS ci_high,
+         v.n, lr.run_id, lr.status, lr.origin,
+         bool_or({lower_sql("lr.lower_is_better", "lr.metric")})
+           OVER (PARTITION BY lr.task, lr.task_version, lr.metric) AS lower_is_better
+  FROM lr JOIN vals v USING (run_id) LEFT JOIN models m ON m.model_id = lr.model_id
+)
+SELECT * FROM ranked
+ORDER BY task, task_version, {group_order("breakdown")},
+         CASE WHEN lower_is_better THEN value ELSE -value END ASC NULLS LAST, model_id
 """
 
 
 def leaderboard(store: Store, task: str | None = None, metric: str | None = None) -> QueryResult:
-    """One row per (task, task version, group, model): the latest finished run's main metric (or ``metric``).
+    """One row per (task, task version, group, model): the latest finished run's main metric (or ``metric``),
+    best first: ascending where any run of that task version says the metric is lower-is-better.
 
     The task's own aggregate (the ``metrics`` table) is used when it has the metric: its overall value
     (group ``''``) where there is one, else one row per group, never pooled. A run without any
@@ -203,7 +211,8 @@ def pivot_leaderboard(result: QueryResult, ci: bool = False) -> QueryResult:
     labels: dict[str, str] = {}
     for row in result.rows:
         group = row[idx["breakdown"]]
-        col = f"{row[idx['task']]}@{row[idx['task_version']]}{' ' + group if group else ''} ({row[idx['metric']]})"
+        metric = f"{row[idx['metric']]} {DOWN}" if _lower(row, idx) else row[idx["metric"]]
+        col = f"{row[idx['task']]}@{row[idx['task_version']]}{' ' + group if group else ''} ({metric})"
         if col not in columns:
             columns.append(col)
         model = row[idx["model_id"]]
@@ -221,6 +230,17 @@ def pivot_leaderboard(result: QueryResult, ci: bool = False) -> QueryResult:
         shown = {c: f"{text} {{{o}}}" if mixed and o != NATIVE_ORIGIN else text for c, (text, o) in cells.items()}
         rows.append(tuple([labels[model], ", ".join(origins)] + [shown.get(c, "") for c in columns]))
     return QueryResult(["model", "origin"] + columns, rows)
+
+
+def direction_legend(result: QueryResult) -> str | None:
+    """The line explaining the ↓ marker, when a column ranks ascending."""
+    idx = {c: i for i, c in enumerate(result.columns)}
+    return LEGEND if any(_lower(row, idx) for row in result.rows) else None
+
+
+def _lower(row: tuple, idx: dict[str, int]) -> bool:
+    """A leaderboard row's direction (rows built without the column rank higher-is-better)."""
+    return "lower_is_better" in idx and bool(row[idx["lower_is_better"]])
 
 
 def origin_legend(result: QueryResult) -> str | None:

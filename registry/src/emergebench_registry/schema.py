@@ -12,7 +12,7 @@ from collections.abc import Callable
 import duckdb
 import pyarrow as pa
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 TS = pa.timestamp("us", tz="UTC")
 
@@ -52,6 +52,7 @@ SHARD_SCHEMAS: dict[str, pa.Schema] = {
             ("python", pa.string()),
             ("platform", pa.string()),
             ("source_run_id", pa.string()),
+            ("lower_is_better", pa.string()),
         ]
     ),
     "models": pa.schema(
@@ -130,7 +131,10 @@ SHARD_SCHEMAS: dict[str, pa.Schema] = {
 # Columns added after the first shard format, by table: a shard written before them (by an older
 # emergebench) is read with these columns as nulls, so pooled results from older writers still import.
 ADDED_COLUMNS: dict[str, tuple[str, ...]] = {
-    "runs": ("source_run_id",),  # v5: the run a re-scoring run scored (lineage)
+    "runs": (
+        "source_run_id",  # v5: the run a re-scoring run scored (lineage)
+        "lower_is_better",  # v7: the metric names the task ranks ascending (JSON list)
+    ),
     "samples": ("stored_output",),  # v5: the sample's stored output (SampleResult.output), apart from its scores
 }
 
@@ -167,6 +171,7 @@ _JSON_COLUMNS = {
     "messages",
     "config",
     "logprobs",
+    "lower_is_better",
 }
 
 
@@ -324,9 +329,17 @@ def _move_models(con: duckdb.DuckDBPyConnection, cols: str) -> None:
     con.execute("DROP TABLE models")
 
 
+def _v7_metric_direction(con: duckdb.DuckDBPyConnection) -> None:
+    """v7: ``runs.lower_is_better``, the JSON list of metric names the run's task ranks ascending
+    (null for runs stored before: they rank as higher-is-better, as they always did)."""
+    con.execute("ALTER TABLE runs ADD COLUMN IF NOT EXISTS lower_is_better JSON")
+    _views(con)  # ``latest_runs`` selects r.*: rebind it to the new column
+
+
 # v2 added the views; v3 redefined ``leaderboard`` to show grouped-only metrics per group (with a
 # ``breakdown`` column) instead of dropping them. Both (re)create the current views. v4 added cost,
-# v5 stored outputs and run lineage; v6 keeps model metadata per source (``model_sources``) behind a ``models`` view.
+# v5 stored outputs and run lineage; v6 keeps model metadata per source (``model_sources``) behind a ``models`` view;
+# v7 records each run's lower-is-better metric names.
 MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [
     _v1,
     _views,
@@ -334,6 +347,7 @@ MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [
     _cost_columns,
     _v5_outputs_and_lineage,
     _model_sources,
+    _v7_metric_direction,
 ]
 assert len(MIGRATIONS) == SCHEMA_VERSION
 

@@ -9,6 +9,7 @@ and a batch is applied in one transaction, so a rejected import leaves the store
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections import defaultdict
@@ -51,6 +52,23 @@ TS_MIN_US = 0
 TS_MAX_US = 253_402_300_799_999_999
 # Sample ids are never used in paths; they may be any text without control characters.
 TEXT_ID_MAX = 512
+
+
+def direction_problem(text: str | None) -> str | None:
+    """Why a ``lower_is_better`` value (a JSON list of score names, or null) cannot be stored."""
+    if text is None:
+        return None
+    try:
+        names = json.loads(text)
+    except ValueError:
+        return "is not valid JSON"
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        return "must be a JSON list of metric names"
+    for name in names:
+        problem = identifiers.problem("score_name", name)
+        if problem:
+            return f"names {name!r}: {problem}"
+    return None
 
 
 class ShardError(UsageError):
@@ -305,6 +323,10 @@ def _check_content(label: str, table: str, run_id: str, data: pa.Table) -> None:
         status = data["status"][0].as_py()
         if status not in STATUSES:
             raise _fail(label, f"status {status!r} is not one of {sorted(STATUSES)}")
+        if "lower_is_better" in data.column_names:
+            problem = direction_problem(data["lower_is_better"][0].as_py())
+            if problem:
+                raise _fail(label, f"column 'lower_is_better' {problem}")
     for fld in SHARD_SCHEMAS[table]:
         if pa.types.is_timestamp(fld.type) and data.num_rows and data[fld.name].null_count < data.num_rows:
             low, high = pc.min_max(data[fld.name].cast(pa.int64())).values()

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from emergebench_registry.query import leaderboard, origin_legend, pivot_leaderboard
+from emergebench_registry.query import direction_legend, leaderboard, origin_legend, pivot_leaderboard
 from emergebench_registry.store import Store
 
 from .analysis import FIT_COLUMNS, PAIR_COLUMNS, Analysis, analyze, fit_rows, pair_rows
@@ -112,7 +112,7 @@ def build_report(store: Store, output: Path, settings: ReportSettings | None = N
     result = analyze(pool, pairs, resamples=settings.resamples, seed=settings.seed)
     ranked = leaderboard(store)
     board = pivot_leaderboard(ranked, ci=True)
-    legend = origin_legend(ranked) if ranked.rows else None
+    legend = " ".join(text for text in (direction_legend(ranked), origin_legend(ranked)) if text) or None
 
     charts = scaling_charts(result)
     scaling = [ChartBlock(f"scaling-{i}", name, spec) for i, (name, spec) in enumerate(charts)]

@@ -132,6 +132,11 @@ class BoxingGymTask(Task[BoxingGymArgs]):
     env_cls: ClassVar[type[Environment]]
     main_metric = "z_final"
     format_failure_metric = "unparsed_rate"
+    # standardised and raw errors (per budget, final, after communication), EIG regret and the share of
+    # unreadable answers: smaller is better (Gandhi et al. 2025 rank models by lowest error)
+    lower_is_better = frozenset(
+        {"z", "err", "z_final", "err_final", "z_comm", "err_comm", "eig_regret", "unparsed_rate"}
+    )
     # "solved": the final standardised error is at or below the normalising baseline's (z <= 0)
     metric_pairs = (MetricPair(headline="solved", continuous="z_final", lower_is_better=True, threshold=0.0),)
     # scores come from a whole trajectory (errors at checkpoints, EIG regret): no generic grader applies

@@ -34,6 +34,8 @@ class DonorGame(Task[DonorGameArgs]):
     Args: ClassVar[type[DonorGameArgs]] = DonorGameArgs
     main_metric: ClassVar[str] = "final_resources"
     format_failure_metric: ClassVar[str | None] = "failed_share"
+    # shares of donations the model's replies spoiled: smaller is better
+    lower_is_better: ClassVar[frozenset[str]] = frozenset({"invalid_share", "failed_share"})
     # "cooperative": the society ends with at least the run's starting endowment per agent on average
     # (its ``endowment`` argument; 10, the default, for runs that do not record it)
     metric_pairs: ClassVar[tuple[MetricPair, ...]] = (

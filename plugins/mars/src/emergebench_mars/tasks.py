@@ -87,6 +87,8 @@ class MarsTask(Task[MarsArgs]):
     Args = MarsArgs
     main_metric = "accuracy"
     format_failure_metric = "extraction_failure_rate"
+    # the Brier score is a squared error; unreadable replies are failures
+    lower_is_better = frozenset({"brier", "extraction_failure_rate"})
     metric_pairs = (MetricPair(headline="correct", continuous="p_correct"),)
     demo_args: ClassVar[dict[str, Any] | None] = None  # only Transition demos: its prompts are the reference's
     demo_limit: ClassVar[int | None] = 4

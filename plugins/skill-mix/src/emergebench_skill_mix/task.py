@@ -52,6 +52,7 @@ class SkillMixTask(Task[SkillMixArgs]):
     Args = SkillMixArgs
     main_metric = "ratio_of_full_marks"
     format_failure_metric = "grader_parse_failure_rate"
+    lower_is_better = frozenset({"grader_parse_failure_rate"})
     metric_pairs = (MetricPair(headline="ratio_of_full_marks", continuous="skill_fraction"),)
     group_by = ("k",)  # curves per k, never pooled over k
     default_grader = "skill-mix/gpt4-table"

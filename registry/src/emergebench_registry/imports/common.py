@@ -74,6 +74,8 @@ class ExternalRun:
     # The source's own id of this evaluation (inspect's eval_id), so the .json and .eval logs of one
     # evaluation are one run; else the file's hash.
     run_key: str | None = None
+    # Metric names the source says are lower-is-better (EEE's lower_is_better, lm-eval's higher_is_better)
+    lower_is_better: list[str] = field(default_factory=list)
 
     @property
     def source(self) -> str:
@@ -153,7 +155,8 @@ def _text(value: Any) -> str | None:
 
 def to_bundle(run: ExternalRun, label: str) -> RunBundle:
     """Registry rows for one external run, checked like a pulled shard (identifiers, keys, JSON)."""
-    for kind, value in (("task", run.task), ("model_id", run.model_id)):
+    checked = [("task", run.task), ("model_id", run.model_id)] + [("score_name", n) for n in run.lower_is_better]
+    for kind, value in checked:
         why = problem(kind, value)
         if why:
             raise ImportFormatError(f"{label}: {why}")
@@ -169,6 +172,7 @@ def to_bundle(run: ExternalRun, label: str) -> RunBundle:
                 "task_version": run.task_version,
                 "task_args": json.dumps(run.task_args, sort_keys=True, default=str),
                 "main_metric": run.main_metric,
+                "lower_is_better": json.dumps(sorted(set(run.lower_is_better))),
                 "model_id": run.model_id,
                 "model_args": "{}",
                 "generate": "{}",

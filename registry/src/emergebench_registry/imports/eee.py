@@ -65,13 +65,14 @@ def _time(value: Any) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _metric_name(result: dict[str, Any], where: str) -> str:
+def _metric_name(result: dict[str, Any], where: str) -> tuple[str, bool]:
+    """The metric's name and whether the record says lower is better (a required field of EEE)."""
     config = _field(result, "metric_config", dict, where)
-    _field(config, "lower_is_better", bool, f"{where}.metric_config")
+    lower = _field(config, "lower_is_better", bool, f"{where}.metric_config")
     name = config.get("metric_id") or config.get("metric_name") or "score"
     if not isinstance(name, str):
         raise ImportFormatError(f"{where}.metric_config.metric_id must be text")
-    return name
+    return name, lower
 
 
 def _breakdown(
@@ -252,6 +253,7 @@ def _runs(path: Path, record: Any, task_map: dict[str, str]) -> list[ExternalRun
     datasets: dict[str, Any] = {}
     generate: dict[str, Any] = {}
     tasks: dict[str, str] = {}
+    lower_names: dict[str, set[str]] = defaultdict(set)
     for index, result in enumerate(results):
         where = f"evaluation_results[{index}]"
         if not isinstance(result, dict):
@@ -262,7 +264,9 @@ def _runs(path: Path, record: Any, task_map: dict[str, str]) -> list[ExternalRun
         _field(source_data, "dataset_name", str, f"{where}.source_data")
         details = _field(result, "score_details", dict, where)
         value = score_value(_field(details, "score", (int, float), f"{where}.score_details"))
-        metric = _metric_name(result, where)
+        metric, lower = _metric_name(result, where)
+        if lower:
+            lower_names[name].add(metric)
         uncertainty = details.get("uncertainty") if isinstance(details.get("uncertainty"), dict) else {}
         stderr_block = uncertainty.get("standard_error") if isinstance(uncertainty.get("standard_error"), dict) else {}
         n = uncertainty.get("num_samples") if isinstance(uncertainty.get("num_samples"), int) else 0
@@ -316,6 +320,7 @@ def _runs(path: Path, record: Any, task_map: dict[str, str]) -> list[ExternalRun
                     "generation_args": generate.get(name),
                 },
                 run_key=f"eee:{evaluation_id}:{name}",
+                lower_is_better=sorted(lower_names[name]),
             )
         )
     return runs

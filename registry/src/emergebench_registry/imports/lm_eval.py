@@ -98,6 +98,10 @@ def read(path: Path, task_map: dict[str, str]) -> list[ExternalRun]:
         samples_path = _samples_file(path, task)
         samples = _read_samples(samples_path, metric_names) if samples_path else []
         version = (data.get("versions") or {}).get(task)
+        directions = (data.get("higher_is_better") or {}).get(task)
+        directions = directions if isinstance(directions, dict) else {}
+        # lm-eval says per metric whether higher is better (False for perplexity, bits_per_byte)
+        lower = sorted(m.name for m in metrics if directions.get(m.name.split("/")[0]) is False)
         runs.append(
             ExternalRun(
                 framework="lm-eval",
@@ -114,6 +118,7 @@ def read(path: Path, task_map: dict[str, str]) -> list[ExternalRun]:
                 samples=samples,
                 metrics=metrics,
                 provenance=_provenance(path, samples_path, data),
+                lower_is_better=lower,
             )
         )
     return runs
