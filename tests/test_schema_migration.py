@@ -68,6 +68,8 @@ def test_old_run_folder_is_ingested(old_run: Path, tmp_path: Path) -> None:
         assert rows == [(4, 0)]
         assert con.execute("SELECT source_run_id FROM runs").fetchall() == [(None,)]
         assert con.execute("SELECT count(*) FROM scores").fetchall() == [(8,)]
+        # its run.json names no lower-is-better metrics (the field is newer): an empty list
+        assert con.execute("SELECT lower_is_better::VARCHAR FROM runs").fetchall() == [("[]",)]
 
 
 def test_old_shards_are_imported(tmp_path: Path) -> None:
@@ -78,6 +80,8 @@ def test_old_shards_are_imported(tmp_path: Path) -> None:
         assert con.execute("SELECT source_run_id, status FROM runs").fetchall() == [(None, "complete")]
         assert con.execute("SELECT count(*), count(stored_output) FROM samples").fetchall() == [(4, 0)]
         assert con.execute("SELECT count(*) FROM model_calls").fetchall() == [(4,)]
+        # shards written before metric direction was recorded: unknown (null), ranked higher-is-better
+        assert con.execute("SELECT lower_is_better FROM runs").fetchall() == [(None,)]
 
 
 def test_a_store_of_version_4_gains_the_new_columns(tmp_path: Path) -> None:

@@ -10,17 +10,64 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from emergebench_registry.export_eee import EeeOptions, eee_records, write_records
 from emergebench_registry.imports import import_results
 from emergebench_registry.query import leaderboard, run_sql
+from emergebench_registry.schema import MIGRATIONS
 from emergebench_registry.shards import ShardError, export_runs, import_paths, shard_path
 from emergebench_registry.store import Store
 from test_registry_cli import eb
 
 ERROR_TASK = "regtest/error"
+
+
+def boxinggym_run(home: Path, monkeypatch: pytest.MonkeyPatch, model: str = "scripted/function", **model_args: str):
+    """A real, cheap BoxingGym run (dugongs, budgets 0 and 3, one trajectory): by default the scripted
+    constant scientist of the plugin (random designs, a constant prediction)."""
+    from emergebench.plugins import reset_manager
+    from emergebench.runner import RunOptions, build_spec, run_sync
+
+    monkeypatch.setenv("EMERGEBENCH_LOAD_PLUGINS", "registry,boxinggym")
+    reset_manager()
+    if model == "scripted/function" and not model_args:
+        model_args = {"function": "emergebench_boxinggym.scripted:constant_scientist"}
+    spec = build_spec(
+        "boxinggym/dugongs",
+        model,
+        model_args=model_args,
+        task_args={"budgets": "0,3", "seeds": 1, "random_designs": 3, "num_evals": 2},
+        seed=3,
+    )
+    return run_sync(spec, RunOptions(runs_dir=home / "runs", cache_path=home / "c.db", progress=False))
+
+
+def test_leaderboard_cli_ranks_boxinggym_by_smallest_error(reg_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two real BoxingGym runs: the plugin's constant scientist (its prediction is near the data) and a
+    model that always predicts 100 cm for a dugong (2-3 m animals: a huge error). The paper ranks the
+    smaller standardised error z_final first; the leaderboard ranked it last before."""
+    near = boxinggym_run(reg_home, monkeypatch)
+    far = boxinggym_run(
+        reg_home,
+        monkeypatch,
+        "scripted/constant",
+        reply="<thought>t</thought><observe>1.5</observe><answer>100</answer>",
+    )
+    z = {r.model.id: next(m.value for m in r.metrics if m.name == "z_final") for r in (near, far)}
+    assert z["scripted/function"] < z["scripted/constant"]
+    board = eb(reg_home, "leaderboard", "--task", "boxinggym/dugongs", "--format", "json")
+    assert board.returncode == 0, board.stderr
+    rows = json.loads(board.stdout)
+    assert [(r["model_id"], r["metric"], r["lower_is_better"]) for r in rows] == [
+        ("scripted/function", "z_final", True),
+        ("scripted/constant", "z_final", True),
+    ]
+    assert [r["value"] for r in rows] == pytest.approx([z["scripted/function"], z["scripted/constant"]])
+    text = eb(reg_home, "leaderboard", "--task", "boxinggym/dugongs", "--no-scan").stdout.splitlines()
+    assert "(z_final ↓)" in text[0] and text[2].startswith("scripted/function")
 
 
 def two_error_runs(reg_run) -> tuple[str, str]:
@@ -115,3 +162,27 @@ def test_lm_eval_higher_is_better_false_is_recorded(reg_home: Path, tmp_path: Pa
     store = Store(tmp_path / "lm.duckdb")
     import_results(store, "lm-eval", [tmp_path / source.name])
     assert run_sql(store, "SELECT lower_is_better::VARCHAR FROM runs").rows == [('["exact_match"]',)]
+
+
+def test_a_version_6_store_migrates_and_its_runs_rank_as_before(tmp_path: Path) -> None:
+    """A store made before schema 7: its runs gain a null direction, and ``latest_runs`` (which selects
+    ``r.*``) still answers the leaderboard after the column is added."""
+    path = tmp_path / "v6.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE schema_info (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ)")
+    for number, step in enumerate(MIGRATIONS[:6], start=1):
+        step(con)
+        con.execute("INSERT INTO schema_info VALUES (?, now())", [number])
+    for model, value in (("a/low", 1.0), ("a/high", 3.0)):
+        run_id = f"r-{model.split('/')[1]}"
+        con.execute(
+            "INSERT INTO runs (run_id, spec_id, status, task, task_version, main_metric, model_id, finished_at) "
+            "VALUES (?, 's', 'complete', 'old/task', '1', 'err', ?, now())",
+            [run_id, model],
+        )
+        con.execute("INSERT INTO metrics VALUES (?, 'err', '', ?, NULL, 3, NULL, NULL)", [run_id, value])
+    con.close()
+    store = Store(path)
+    assert run_sql(store, "SELECT max(version) FROM schema_info").rows == [(7,)]
+    rows = leaderboard(store).rows
+    assert [(r[2], r[-1]) for r in rows] == [("a/high", False), ("a/low", False)]

@@ -196,20 +196,10 @@ def test_boxinggym_errors_export_as_lower_is_better(reg_home: Path, tmp_path: Pa
     """A real BoxingGym run (dugongs, the scripted constant scientist): its standardised and raw errors
     and EIG regret are lower-is-better in the EEE record (Gandhi et al. 2025 rank by lowest error), its
     EIG and success rate are not, and the record still passes every-eval-ever's validator."""
-    from emergebench.plugins import reset_manager
-    from emergebench.runner import RunOptions, build_spec, run_sync
     from emergebench_registry.export_eee import write_records
+    from test_registry_direction import boxinggym_run
 
-    monkeypatch.setenv("EMERGEBENCH_LOAD_PLUGINS", "registry,boxinggym")
-    reset_manager()
-    spec = build_spec(
-        "boxinggym/dugongs",
-        "scripted/function",
-        model_args={"function": "emergebench_boxinggym.scripted:constant_scientist"},
-        task_args={"budgets": "0,3", "seeds": 1, "random_designs": 3, "num_evals": 2},
-        seed=3,
-    )
-    run = run_sync(spec, RunOptions(runs_dir=reg_home / "runs", cache_path=reg_home / "c.db", progress=False))
+    run = boxinggym_run(reg_home, monkeypatch)
     with Store().reader() as con:
         report = eee_records(con, [run.run_id], False, EeeOptions())
     write_records(tmp_path / "eee", report.files)
