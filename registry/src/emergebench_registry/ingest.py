@@ -27,7 +27,7 @@ from emergebench.liveness import run_is_alive
 from emergebench.records import ModelInfo, RunResult, RunSpec
 
 from .schema import RUN_TABLES, SHARD_SCHEMAS, first_row
-from .store import RegistryDamaged, Store
+from .store import Store
 
 # The journal fields the tables need, with explicit types (no auto-detection); ``schema_version`` is not
 # read. ``calls`` is typed all the way down so the one parse of a line yields the model-call rows too;
@@ -442,8 +442,29 @@ def _stat(run_dir: Path) -> tuple[int, int, int]:
     return (js.st_size if js else 0, js.st_mtime_ns if js else 0, rs.st_mtime_ns if rs else 0)
 
 
-def ingest_run_dir(con: duckdb.DuckDBPyConnection, run_dir: Path, result: RunResult | None = None) -> IngestReport:
-    """Ingest one run folder with a writer connection (one transaction)."""
+@dataclass
+class _Folder:
+    """A run folder whose spec and result were read and checked, ready to be stored."""
+
+    run_dir: Path
+    spec: RunSpec
+    result: RunResult | None
+    run_id: str
+    stat: tuple[int, int, int]
+
+    @property
+    def journal(self) -> Path:
+        return self.run_dir / JOURNAL_FILE
+
+    @property
+    def recorded(self) -> int | None:
+        """The sample count a finished run's run.json gives (None while it runs)."""
+        finished = self.result is not None and self.result.status != "running"
+        return self.result.n_samples if finished and self.result is not None else None
+
+
+def _prepare(run_dir: Path, result: RunResult | None = None) -> _Folder:
+    """Read and check a folder's spec.json and run.json; a folder that is not a run raises ValueError."""
     spec = read_spec(run_dir)
     result = result or read_result(run_dir)
     if result is None and (run_dir / RESULT_FILE).exists():
@@ -452,11 +473,15 @@ def ingest_run_dir(con: duckdb.DuckDBPyConnection, run_dir: Path, result: RunRes
         spec = result.spec
     if spec is None:
         raise ValueError(f"{run_dir} is not a run folder: {SPEC_FILE} is missing or invalid")
-    run_id = result.run_id if result else run_dir.name
-    stat = _stat(run_dir)
+    return _Folder(run_dir, spec, result, result.run_id if result else run_dir.name, _stat(run_dir))
+
+
+def ingest_run_dir(con: duckdb.DuckDBPyConnection, run_dir: Path, result: RunResult | None = None) -> IngestReport:
+    """Ingest one run folder with a writer connection (one transaction)."""
+    folder = _prepare(run_dir, result)
+    spec, result, run_id, stat = folder.spec, folder.result, folder.run_id, folder.stat
     try:
-        finished = result is not None and result.status != "running"
-        counts = load_journal(con, run_dir / JOURNAL_FILE, run_id, result.n_samples if finished else None)
+        counts = load_journal(con, folder.journal, run_id, folder.recorded)
         status = stored_status(result, run_dir, counts)
         runs = to_arrow("runs", [runs_row(spec, result, run_id, counts, status)])
         metrics = to_arrow("metrics", metric_rows(run_id, result))
@@ -540,15 +565,12 @@ def ingest_paths(store: Store, run_dirs: list[Path]) -> list[IngestReport]:
     Whatever a folder holds (an out-of-range seed, a damaged run.json, a journal DuckDB refuses), it
     never stops the other folders or the command that asked; only a damaged store itself is fatal.
     """
+    from .ingest_batch import batches, ingest_batch  # it builds on this module
+
     reports: list[IngestReport] = []
     with store.writer() as con:
-        for run_dir in run_dirs:
-            try:
-                reports.append(ingest_run_dir(con, run_dir))
-            except RegistryDamaged:
-                raise
-            except Exception as exc:  # noqa: BLE001 - hostile folder contents: report, skip, go on
-                reports.append(IngestReport(run_dir.name, f"skipped: {skip_reason(run_dir, exc)}", 0))
+        for batch in batches(run_dirs):
+            reports += ingest_batch(con, batch)
     return reports
 
 
