@@ -33,6 +33,7 @@ def test_tasks_name_shows_arguments_defaults_help_and_an_example(env: dict[str, 
     for arg in info["arguments"]:
         assert f"  {arg['argument']}: {arg['type']} = {arg['default']}" in shown.stdout
     assert info["example"] in shown.stdout
+    assert info["lower_is_better"] == [] and "lower is better (ranked ascending): -" in shown.stdout
     assert all(len(line) <= 80 for line in shown.stdout.splitlines() if not line.startswith("  emergebench run"))
 
 

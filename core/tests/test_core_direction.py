@@ -18,6 +18,9 @@ def test_a_pair_marked_lower_is_better_declares_its_continuous_score() -> None:
 
     assert Errors.lower_is_better == {"regret", "z_final"}
     assert Errors.info().lower_is_better == ["regret", "z_final"]
+    from emergebench.task_help import detail
+
+    assert detail(Errors)["lower_is_better"] == ["regret", "z_final"]
 
 
 def test_a_pair_that_contradicts_the_task_is_refused_where_it_is_defined() -> None:
