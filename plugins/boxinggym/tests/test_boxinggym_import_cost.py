@@ -20,7 +20,8 @@ print(json.dumps({"tasks": len(tasks), "models": len(models), "heavy": heavy}))
 
 
 def test_registering_the_plugin_imports_no_scipy_subpackage() -> None:
-    out = subprocess.run([sys.executable, "-c", _PROBE], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-W", "always", "-c", _PROBE], capture_output=True, text=True, check=True)
+    assert out.stderr == ""
     seen = json.loads(out.stdout)
     assert seen["tasks"] >= 10 and seen["models"] == 1
     assert seen["heavy"] == []
@@ -33,7 +34,8 @@ import numpy as np
 from emergebench_boxinggym.envs.priors import Normal
 print(float(Normal(0.0, 1.0).ppf(np.array([0.975]))[0]), "scipy.stats._distn_infrastructure" in sys.modules)
 """
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-W", "always", "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stderr == ""  # no warning reaches the user when a world first needs scipy
     value, loaded = out.stdout.split()
     assert abs(float(value) - 1.959963984540054) < 1e-12  # the standard normal's 97.5% quantile
     assert loaded == "True"

@@ -30,8 +30,8 @@ from .envs.base import Environment, Params, batch_size, take
 from .mixture import mixture_eig
 from .posterior import Posterior, posterior_samples
 
-special = lazy.load("scipy.special")
-stats = lazy.load("scipy.stats")  # scipy loads on first use: registering the plugin stays cheap
+special = lazy.load("scipy.special", suppress_warning=True)
+stats = lazy.load("scipy.stats", suppress_warning=True)  # scipy loads on first use: registering the plugin stays cheap
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,9 @@ from functools import cache
 import lazy_loader as lazy
 import numpy as np
 
-signal = lazy.load("scipy.signal")  # scipy loads on first use: registering the plugin stays cheap
+signal = lazy.load(
+    "scipy.signal", suppress_warning=True
+)  # scipy loads on first use: registering the plugin stays cheap
 
 STEP = 0.1  # grid step in units of sd: binning moves a mean by at most sd/20
 SPAN = 8.0  # kernel half-width in units of sd

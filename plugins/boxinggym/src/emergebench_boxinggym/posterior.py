@@ -24,7 +24,9 @@ import numpy as np
 from .envs.base import Environment, Params, batch_size, take
 from .envs.priors import quasi_random_prior
 
-special = lazy.load("scipy.special")  # scipy loads on first use: registering the plugin stays cheap
+special = lazy.load(
+    "scipy.special", suppress_warning=True
+)  # scipy loads on first use: registering the plugin stays cheap
 
 ESS_FRACTION = 0.5  # each stage keeps at least this share of the particles as effective sample size
 MIN_MOVES, MAX_MOVES = 3, 25

@@ -17,7 +17,9 @@ import numpy as np
 
 from .priors import Prior
 
-special = lazy.load("scipy.special")  # scipy loads on first use: registering the plugin stays cheap
+special = lazy.load(
+    "scipy.special", suppress_warning=True
+)  # scipy loads on first use: registering the plugin stays cheap
 
 Params = dict[str, np.ndarray]
 Mode = Literal["fixed", "paper"]

@@ -11,7 +11,7 @@ import numpy as np
 from .base import DesignError, Environment, EvalPoint, Goal, Params, numbers, parse_float
 from .priors import TruncatedNormal
 
-stats = lazy.load("scipy.stats")  # scipy loads on first use: registering the plugin stays cheap
+stats = lazy.load("scipy.stats", suppress_warning=True)  # scipy loads on first use: registering the plugin stays cheap
 
 POPULATION = 50
 THETA_MEAN, THETA_SD, THETA_LOW, THETA_HIGH = 1.0, 1.0, 0.0, 2.0

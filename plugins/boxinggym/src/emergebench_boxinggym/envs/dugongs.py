@@ -11,7 +11,7 @@ import numpy as np
 from .base import DesignError, Environment, EvalPoint, Goal, Params, normal_logpdf, numbers, parse_float
 from .priors import Normal
 
-stats = lazy.load("scipy.stats")  # scipy loads on first use: registering the plugin stays cheap
+stats = lazy.load("scipy.stats", suppress_warning=True)  # scipy loads on first use: registering the plugin stays cheap
 
 NOISE_SD = 0.25
 MAX_AGE = 5.0

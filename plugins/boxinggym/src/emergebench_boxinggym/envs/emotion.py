@@ -12,8 +12,8 @@ import numpy as np
 from .base import DesignError, Environment, EvalPoint, Goal, Params, numbers
 from .priors import HalfNormal, Normal
 
-special = lazy.load("scipy.special")
-stats = lazy.load("scipy.stats")  # scipy loads on first use: registering the plugin stays cheap
+special = lazy.load("scipy.special", suppress_warning=True)
+stats = lazy.load("scipy.stats", suppress_warning=True)  # scipy loads on first use: registering the plugin stays cheap
 
 EMOTIONS = ("happiness", "sadness", "anger", "surprise", "fear", "disgust", "contentment", "disappointment")
 ALPHA = np.array([4.5, 3.5, 1.7, 3.3, 1.4, 1.8, 3.7, 2.0])

@@ -20,7 +20,7 @@ from .base import (
 )
 from .priors import HalfNormal, Normal
 
-stats = lazy.load("scipy.stats")  # scipy loads on first use: registering the plugin stays cheap
+stats = lazy.load("scipy.stats", suppress_warning=True)  # scipy loads on first use: registering the plugin stays cheap
 
 LOG_K_MEAN, LOG_K_SD = -4.25, 0.5
 ALPHA_SCALE = 2.0

@@ -10,7 +10,7 @@ import numpy as np
 from .base import DesignError, Environment, EvalPoint, Goal, Params, numbers, parse_float
 from .priors import Normal
 
-stats = lazy.load("scipy.stats")  # scipy loads on first use: registering the plugin stays cheap
+stats = lazy.load("scipy.stats", suppress_warning=True)  # scipy loads on first use: registering the plugin stays cheap
 
 MAX_TIME = 5.0
 PAPER_SMOOTHING = 1e-4

@@ -14,8 +14,8 @@ from typing import Protocol
 import lazy_loader as lazy
 import numpy as np
 
-special = lazy.load("scipy.special")
-stats = lazy.load("scipy.stats")  # scipy loads on first use: registering the plugin stays cheap
+special = lazy.load("scipy.special", suppress_warning=True)
+stats = lazy.load("scipy.stats", suppress_warning=True)  # scipy loads on first use: registering the plugin stays cheap
 
 
 class Prior(Protocol):
