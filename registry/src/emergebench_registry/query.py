@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -181,14 +182,22 @@ def leaderboard_notes(store: Store, result: QueryResult, task: str | None = None
     return notes
 
 
+def format_score(value: float) -> str:
+    """Three decimals for scores of everyday size; three significant digits (``3.49e+25``) for
+    very large or very small ones, so one extreme value cannot stretch a leaderboard column."""
+    if value == 0 or not math.isfinite(value) or 1e-3 <= abs(value) < 1e5:
+        return f"{value:.3f}"
+    return f"{value:.3g}"
+
+
 def format_cell(value: float | None, stderr: float | None, lo: float | None, hi: float | None, n: int, ci: bool) -> str:
     if value is None:
         return f"- (n={n})"
     if ci and lo is not None and hi is not None:
-        return f"{value:.3f} [{lo:.3f}, {hi:.3f}] (n={n})"
+        return f"{format_score(value)} [{format_score(lo)}, {format_score(hi)}] (n={n})"
     if stderr is not None:
-        return f"{value:.3f} ± {stderr:.3f} (n={n})"
-    return f"{value:.3f} (n={n})"
+        return f"{format_score(value)} ± {format_score(stderr)} (n={n})"
+    return f"{format_score(value)} (n={n})"
 
 
 def human_params(count: int | None) -> str:

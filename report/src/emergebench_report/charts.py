@@ -14,6 +14,7 @@ from typing import Any
 import altair as alt
 
 from .analysis import Analysis, Curve, args_label
+from .formats import AXIS_FORMAT, TOOLTIP_FORMAT
 from .pooled import CurveKey
 
 WIDTH, HEIGHT = 360, 240
@@ -55,10 +56,18 @@ def scaling_chart(dataset: str, title: str, subtitle: str = "") -> alt.LayerChar
         color=alt.Color("family:N", title="family"),
     )
     line = base.mark_line(point=True).encode(
-        y=alt.Y("score:Q", title="score"),
-        tooltip=["model:N", "family:N", "parameters:Q", alt.Tooltip("score:Q", format=".4f"), "n:Q"],
+        y=alt.Y("score:Q", title="score", axis=alt.Axis(format=AXIS_FORMAT)),
+        tooltip=[
+            "model:N",
+            "family:N",
+            alt.Tooltip("parameters:Q", format="~s"),
+            alt.Tooltip("score:Q", format=TOOLTIP_FORMAT),
+            "n:Q",
+        ],
     )
-    band = base.mark_errorbar().encode(y=alt.Y("ci_low:Q", title="score"), y2="ci_high:Q")
+    band = base.mark_errorbar().encode(
+        y=alt.Y("ci_low:Q", title="score", axis=alt.Axis(format=AXIS_FORMAT)), y2="ci_high:Q"
+    )
     chart_title = alt.TitleParams(text=title, subtitle=subtitle)
     return alt.layer(band, line).properties(width=WIDTH, height=HEIGHT, title=chart_title)
 

@@ -11,6 +11,7 @@ from typing import Any
 import duckdb
 from emergebench.plugins import get_manager
 
+from .formats import AXIS_FORMAT, TOOLTIP_FORMAT
 from .pooled import POOLED_STATUSES
 
 # A view sees at most this many samples per task (newest runs first), so a huge registry stays fast.
@@ -150,11 +151,13 @@ def band_chart(summary: list[dict[str, Any]], x: str, y: str, series: str, x_tit
     import altair as alt
 
     base = alt.Chart(alt.Data(values=summary)).encode(
-        x=alt.X(f"{x}:Q", title=x_title), color=alt.Color(f"{series}:N", title=series)
+        x=alt.X(f"{x}:Q", title=x_title, axis=alt.Axis(format=AXIS_FORMAT)),
+        color=alt.Color(f"{series}:N", title=series),
     )
-    band = base.mark_area(opacity=0.25).encode(y=alt.Y("ci_low:Q", title=y_title), y2="ci_high:Q")
+    y_axis = alt.Axis(format=AXIS_FORMAT)
+    band = base.mark_area(opacity=0.25).encode(y=alt.Y("ci_low:Q", title=y_title, axis=y_axis), y2="ci_high:Q")
     line = base.mark_line(point=True).encode(
-        y=alt.Y(f"{y}:Q", title=y_title),
-        tooltip=[f"{series}:N", f"{x}:Q", alt.Tooltip(f"{y}:Q", format=".4g"), "n:Q"],
+        y=alt.Y(f"{y}:Q", title=y_title, axis=y_axis),
+        tooltip=[f"{series}:N", f"{x}:Q", alt.Tooltip(f"{y}:Q", format=TOOLTIP_FORMAT), "n:Q"],
     )
     return alt.layer(band, line).properties(width=360, height=240)
