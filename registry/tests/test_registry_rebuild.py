@@ -171,3 +171,38 @@ def test_one_bad_run_folder_never_blocks_other_commands(reg_run, reg_home: Path,
     ingest = eb(reg_home, "ingest", str(huge_seed), str(run_dir))
     assert ingest.returncode == 1 and "1 skipped" in ingest.stdout and "Traceback" not in ingest.stderr
     assert f"{good.run_id}: complete" in ingest.stdout
+
+
+def test_rebuild_stores_a_kept_source_in_one_batch_and_names_a_conflicting_run(
+    reg_run, reg_store: Store, reg_home: Path, tmp_path: Path
+) -> None:
+    """A kept source is stored in one transaction; when one of its runs conflicts with a local run
+    folder (here: the folder's spec was edited to another task version), the batch is refused and
+    each run is stored on its own: the conflict is named, the other pulled runs still land."""
+    from emergebench_registry.kept import keep
+    from emergebench_registry.shards import bundle, read_shard
+
+    clash, *pulled = [reg_run(seed=seed).run_id for seed in (1, 2, 3)]
+    out = tmp_path / "stranger"
+    with reg_store.reader() as con:
+        export_runs(con, out, [clash, *pulled])
+    runs, problems = bundle([read_shard(p, label=str(p.relative_to(out))) for p in sorted(out.rglob("*.parquet"))])
+    assert not problems and len(runs) == 3
+    keep(reg_store.path, runs, f"hub:{REPO}", f"hub:{REPO}@main")
+    runs_dir = reg_home / "runs"
+    for run_id in pulled:
+        shutil.rmtree(runs_dir / run_id)
+    spec_file = runs_dir / clash / "spec.json"
+    spec_file.write_text(json.dumps({**json.loads(spec_file.read_text()), "task_version": "999"}))
+    damage(reg_store.path, "garbage")
+
+    out_cli = eb(reg_home, "registry", "rebuild")
+
+    assert out_cli.returncode == 1, out_cli.stderr
+    assert f"run {clash!r} already exists in the store with a different spec" in out_cli.stderr
+    assert "Traceback" not in out_cli.stderr
+    assert "1 local run(s)" in out_cli.stdout and "2 pulled or imported run(s)" in out_cli.stdout
+    rows = run_sql(Store(reg_store.path), "SELECT run_id, source, task_version FROM runs").rows
+    assert {r[0]: r[1] for r in rows} == {clash: "local", **{run_id: f"hub:{REPO}" for run_id in pulled}}
+    versions = {r[0]: r[2] for r in rows}
+    assert versions[clash] == "999" and all(versions[run_id] != "999" for run_id in pulled)

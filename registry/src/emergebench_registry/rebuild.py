@@ -71,7 +71,12 @@ def rebuild(store: Store, runs_dir: Path | None = None) -> RebuildReport:
 
 
 def _import_kept(fresh: Store, folder: Path, runs_source: str, models_source: str, report: RebuildReport) -> None:
-    """Validate the kept shards again (they are files on disk) and store each good run on its own."""
+    """Validate the kept shards again (they are files on disk) and store their runs.
+
+    All of a source's runs go in one transaction (a run at a time cost a dozen statements each); if
+    that batch is refused (a run conflicts with one already stored) or fails, each run is stored on
+    its own, so one bad run never keeps the others out and every refusal is named.
+    """
     shards = []
     for file in sorted(folder.rglob("*.parquet")):
         label = str(file.relative_to(folder))
@@ -83,6 +88,13 @@ def _import_kept(fresh: Store, folder: Path, runs_source: str, models_source: st
     for label, problem in problems.items():
         report.rejected[f"{folder.name}/{label}"] = problem
     with fresh.writer() as con:
+        try:
+            whole = apply_bundles(con, runs, runs_source, models_source)
+        except Exception:  # noqa: BLE001 - rolled back; the runs are tried one by one below
+            whole = None
+        if whole is not None and not whole.rejected:
+            report.pulled += whole.imported + whole.unchanged
+            return
         for run in runs:
             single = apply_bundles(con, [run], runs_source, models_source)
             report.pulled += single.imported + single.unchanged
