@@ -239,6 +239,40 @@ def test_hook_on_run_finished(manager, options):
     assert any("listener crashed" in str(p) for p in manager.problems)
 
 
+def test_hook_on_run_started_comes_before_the_first_sample_and_pairs_with_on_run_finished(manager, options):
+    """A plugin that overlaps work with the run (the registry's ingest process) hears of it first, once,
+    with the run's folder and expected size; a crashing listener is reported and the run goes on."""
+    events: list[tuple[str, Any, Path]] = []
+
+    class Listener:
+        @staticmethod
+        @hookimpl
+        def on_run_started(result: Any, run_dir: Path) -> None:
+            journal = run_dir / "journal.jsonl"
+            lines = journal.read_bytes().count(b"\n") if journal.exists() else 0
+            events.append(("started", (result.status, result.n_expected, lines), run_dir))
+
+        @staticmethod
+        @hookimpl
+        def on_run_finished(result: Any, run_dir: Path) -> None:
+            events.append(("finished", (result.status, result.n_samples), run_dir))
+
+    class Crasher:
+        @staticmethod
+        @hookimpl
+        def on_run_started(result: Any, run_dir: Path) -> None:
+            raise RuntimeError("start listener crashed")
+
+    manager.register_module(Listener, "listener")
+    manager.register_module(Crasher, "crasher")
+    result = run_sync(
+        build_spec("core-test/add", "scripted/echo", task_args={"n": 3}, manager=manager), options, manager
+    )
+    run_dir = options.runs_dir / result.run_id
+    assert events == [("started", ("running", 3, 0), run_dir), ("finished", ("complete", 3), run_dir)]
+    assert any("start listener crashed" in str(p) for p in manager.problems)
+
+
 def test_hook_find_complete_runs(manager, options):
     from emergebench.builtin.sweep import complete_in_plugins
     from emergebench.sweep.driver import SweepDriver

@@ -1,6 +1,7 @@
-"""The ingest at the end of a run (issue #18): a journal above ``INLINE_BYTES`` is ingested by a child
-process that the run waits for (so DuckDB never enters the run's process), with the same outcome and
-the same warnings as in process."""
+"""The ingest at the end of a run (issue #18): a run of ``WARM_SAMPLES`` or more starts its ingest
+process as it starts and hands it the result at the end; a smaller run whose journal still grew above
+``INLINE_BYTES`` starts one at the end; both are waited for (so DuckDB never enters the run's process),
+with the same outcome and the same warnings as in process. Real subprocesses: test_registry_finish_cli.py."""
 
 from __future__ import annotations
 
@@ -14,15 +15,16 @@ from emergebench_registry.store import Store
 
 
 def _children(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The ingest processes started (``subprocess.run`` starts its process through ``Popen`` too)."""
     started: list[list[str]] = []
-    real = subprocess.run
+    real = subprocess.Popen
 
-    def recording(command: Any, *args: Any, **kwargs: Any) -> Any:
-        if isinstance(command, list) and "emergebench_registry.finish" in command:
+    def popen(command: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(command, list) and finish.MODULE in command:
             started.append(command)
         return real(command, *args, **kwargs)
 
-    monkeypatch.setattr(finish.subprocess, "run", recording)
+    monkeypatch.setattr(finish.subprocess, "Popen", popen)
     return started
 
 
@@ -32,7 +34,7 @@ def test_a_large_journal_is_ingested_by_a_child_the_run_waits_for(
     started = _children(monkeypatch)
     result = reg_run(task_args={"n": 400})
     assert (reg_home / "runs" / result.run_id / "journal.jsonl").stat().st_size > finish.INLINE_BYTES
-    assert [c[1:3] for c in started] == [["-m", "emergebench_registry.finish"]]
+    assert [c[1:4] for c in started] == [["-m", finish.MODULE, finish.WAIT_FLAG]]  # started with the run
     with reg_store.reader() as con:
         rows = con.execute("SELECT status, n_samples FROM runs WHERE run_id = ?", [result.run_id]).fetchall()
         samples = con.execute("SELECT count(*) FROM samples WHERE run_id = ?", [result.run_id]).fetchall()
@@ -59,3 +61,34 @@ def test_a_child_that_cannot_ingest_warns_and_the_run_stands(
     err = capfd.readouterr().err
     assert f"Warning: run {result.run_id} was not added to the registry" in err
     assert "Traceback" not in err
+
+
+def test_a_small_run_with_a_large_journal_is_ingested_by_a_child_started_at_the_end(
+    reg_run, reg_store: Store, reg_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started = _children(monkeypatch)
+    long_reply = {"reply": "x" * 4000}
+    result = reg_run(model="scripted/constant", model_args=long_reply, task_args={"n": 100})
+    assert result.n_expected < finish.WARM_SAMPLES
+    assert (reg_home / "runs" / result.run_id / "journal.jsonl").stat().st_size > finish.INLINE_BYTES
+    assert [c[1:4] for c in started] == [["-m", finish.MODULE, str(reg_home / "runs" / result.run_id)]]
+    with reg_store.reader() as con:
+        assert con.execute("SELECT n_samples FROM runs WHERE run_id = ?", [result.run_id]).fetchall() == [(100,)]
+
+
+def test_a_waiting_child_that_died_is_replaced_at_the_end(
+    reg_run, reg_store: Store, reg_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A waiting child that is gone when the run ends (killed, out of memory) costs nothing but time."""
+    real_start = finish.start_for
+
+    def start_then_kill(result: Any, run_dir: Path) -> None:
+        real_start(result, run_dir)
+        child = finish._waiting[Path(run_dir).resolve()]
+        child.kill()
+        child.wait()
+
+    monkeypatch.setattr(finish, "start_for", start_then_kill)
+    result = reg_run(task_args={"n": 400})
+    with reg_store.reader() as con:
+        assert con.execute("SELECT n_samples FROM runs WHERE run_id = ?", [result.run_id]).fetchall() == [(400,)]

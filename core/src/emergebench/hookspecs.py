@@ -47,6 +47,17 @@ def register_commands(cli: click.Group) -> None:
 
 
 @hookspec
+def on_run_started(result: RunResult, run_dir: Path) -> None:
+    """Called once when a run's samples are about to start, with its first RunResult (status
+    ``running``, ``n_expected`` set) and its journal folder; ``on_run_finished`` follows for the same
+    folder, whatever happens to the run (unless the process itself dies).
+
+    For work that can overlap the run: the registry plugin starts its ingest process here, so its
+    imports are done while samples are in flight. Keep it quick: the first sample waits for it.
+    """
+
+
+@hookspec
 def on_run_finished(result: RunResult, run_dir: Path) -> None:
     """Called once when a run ends, complete or not, with its RunResult and journal folder.
 

@@ -141,6 +141,7 @@ def plugins_needed(index: dict[str, Any], tasks: list[str], models: list[str], g
     return needed
 
 
-# Hooks a run calls on every plugin (the registry ingests the finished run); the others only matter to
-# other commands (listings, sweeps, reports), which load what they need themselves.
-RUN_HOOKS = {"on_run_finished"}
+# Hooks a run calls on every plugin (the registry starts its ingest process as the run starts and hands
+# it the finished run); the others only matter to other commands (listings, sweeps, reports), which
+# load what they need themselves.
+RUN_HOOKS = {"on_run_started", "on_run_finished"}

@@ -340,6 +340,7 @@ class Runner:
         stopped = False
         self._stopped_by: str | None = None
         try:
+            self.manager.call_guarded("on_run_started", result=result, run_dir=run_dir)
             with progress:
                 await self._run_jobs(jobs, task, grader, subject, grader_model, services, journal, progress)
         except (asyncio.CancelledError, KeyboardInterrupt):

@@ -21,8 +21,17 @@ def register_commands(cli: Any) -> None:
 
 
 @hookimpl
+def on_run_started(result: Any, run_dir: Path) -> None:
+    """Start the ingest process of a large run now, so its imports and DuckDB's start-up happen while
+    samples are in flight and only the ingest itself is left when the run ends (see ``finish``)."""
+    from .finish import start_for
+
+    start_for(result, Path(run_dir))
+
+
+@hookimpl
 def on_run_finished(result: Any, run_dir: Path) -> None:
-    """Ingest the run as it ends (a large journal in a child process, see ``finish``); the journal
+    """Ingest the run as it ends (a large run by its waiting child process, see ``finish``); the journal
     stays on disk, so a failure here loses nothing. A failure is printed (never raised: the run itself
     succeeded) with the reason and the next step, so a run missing from the registry never goes unnoticed.
     """

@@ -1,58 +1,132 @@
-"""Ingesting a run as it ends, in a child process when its journal is large.
+"""Ingesting a run as it ends, in a child process for a large run, started when the run starts.
 
 DuckDB's ingest holds the parsed journal (about five times its size on disk) plus the duckdb and
 pyarrow modules (~100 MB together). Done inside the run's own process, that made a run's peak memory
-grow with its samples and put a fixed 100 MB on every run (issue #18). A journal above
-``INLINE_BYTES`` is therefore ingested by ``python -m emergebench_registry.finish RUN_DIR`` (the run
-result on stdin), which the run waits for: the registry is up to date when ``emergebench run`` exits,
-and the run's process never loads DuckDB. Small journals (tests, quick runs) are ingested in process,
-where a child's start-up would cost more than the ingest itself.
+grow with its samples and put a fixed 100 MB on every run (issue #18). A large run's journal is
+therefore ingested by ``python -m emergebench_registry.finish --wait RUN_DIR``, which the run starts
+as it starts (``on_run_started``): the child imports its modules and starts DuckDB while samples are
+in flight, then waits on its stdin. When the run ends it writes its RunResult there and waits for the
+child, so the registry is up to date when ``emergebench run`` exits and the run's process never loads
+DuckDB; what is left after the last sample is the ingest itself (issue #18's throughput goal).
+
+The child holds the registry's lock only while it stores the run, never while the run is in flight.
+If the run dies first (SIGKILL, a crash), the child's stdin closes without a result and it leaves
+at once, storing nothing: the next registry command's scan stores the run as ``killed``. The child
+has a session of its own, so a Ctrl-C at the terminal interrupts the run, which then hands over its
+``interrupted`` result as usual.
+
+A run expected to be small (fewer than ``WARM_SAMPLES`` samples, and a journal not already above
+``INLINE_BYTES`` from an earlier attempt) starts no child: a journal up to ``INLINE_BYTES`` is
+ingested in process, where a child's start-up would cost more than the ingest itself, and a larger
+one (long samples) by a child started at the end.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from emergebench.errors import UsageError
 from emergebench.journal import JOURNAL_FILE
+from emergebench.quick_exit import exit_now
 from emergebench.records import RunResult
+
+if TYPE_CHECKING:
+    import duckdb
 
 # About 250 samples of a short-prompt task; a run this small peaks lower than DuckDB's fixed cost anyway.
 INLINE_BYTES = 256 * 1024
+# A run of this many samples gets its ingest process as it starts (testtask/qa: ~1 KB of journal per sample).
+WARM_SAMPLES = 200
+MODULE = "emergebench_registry.finish"
+WAIT_FLAG = "--wait"
+INGEST_LATER = "run `emergebench ingest` to add it"
+
+# The waiting ingest process of each run folder this process is running.
+_waiting: dict[Path, subprocess.Popen[bytes]] = {}
+
+
+def start_for(result: RunResult, run_dir: Path) -> None:
+    """Start the ingest process of a run expected to be large, to wait for its result."""
+    key = Path(run_dir).resolve()
+    stale = _waiting.pop(key, None)
+    if stale is not None:  # a run of this folder that never reported its end (cannot happen through the runner)
+        _let_go(stale)
+    if result.n_expected < WARM_SAMPLES and _journal_bytes(run_dir) <= INLINE_BYTES:
+        return
+    try:
+        _waiting[key] = subprocess.Popen(
+            [sys.executable, "-m", MODULE, WAIT_FLAG, str(run_dir)],
+            stdin=subprocess.PIPE,
+            start_new_session=True,  # a Ctrl-C meant for the run never reaches it
+        )
+    except OSError:
+        pass  # the end falls back to a child started then, which says so if it cannot start either
 
 
 def ingest_finished(result: RunResult, run_dir: Path) -> None:
     """Ingest a run that just ended; a failure is printed (with the next step), never raised."""
-    journal = run_dir / JOURNAL_FILE
-    size = journal.stat().st_size if journal.exists() else 0
-    if size <= INLINE_BYTES:
+    child = _waiting.pop(Path(run_dir).resolve(), None)
+    if child is not None and child.poll() is None:
+        try:
+            child.communicate(result.model_dump_json().encode())
+        except KeyboardInterrupt:  # a second Ctrl-C: the child (its own session) stores the run on its own
+            raise
+        if child.returncode != 0:
+            _warn(run_dir, f"the ingest process exited with code {child.returncode}; {INGEST_LATER}")
+        return
+    if child is not None:  # it died while the run went on (its error is printed): start afresh
+        child.wait()
+    if _journal_bytes(run_dir) <= INLINE_BYTES:
         ingest_here(result, run_dir)
         return
     try:
-        child = subprocess.run(
-            [sys.executable, "-m", "emergebench_registry.finish", str(run_dir)],
+        done = subprocess.run(
+            [sys.executable, "-m", MODULE, str(run_dir)],
             input=result.model_dump_json(),
             text=True,
             check=False,
         )
     except OSError as exc:
-        _warn(run_dir, f"the ingest process could not start ({exc}); run `emergebench ingest` to add it")
+        _warn(run_dir, f"the ingest process could not start ({exc}); {INGEST_LATER}")
         return
-    if child.returncode != 0:
-        _warn(run_dir, f"the ingest process exited with code {child.returncode}; run `emergebench ingest` to add it")
+    if done.returncode != 0:
+        _warn(run_dir, f"the ingest process exited with code {done.returncode}; {INGEST_LATER}")
 
 
-def ingest_here(result: RunResult | None, run_dir: Path) -> None:
-    """Ingest in this process (the journal stays on disk, so a failure here loses nothing)."""
+def _journal_bytes(run_dir: Path) -> int:
+    journal = Path(run_dir) / JOURNAL_FILE
+    try:
+        return journal.stat().st_size
+    except OSError:
+        return 0
+
+
+def _let_go(child: subprocess.Popen[bytes]) -> None:
+    """Close a waiting child's stdin without a result: it leaves without storing anything."""
+    try:
+        if child.stdin is not None:
+            child.stdin.close()
+    except OSError:
+        pass
+    child.wait()
+
+
+def ingest_here(result: RunResult | None, run_dir: Path, con: duckdb.DuckDBPyConnection | None = None) -> None:
+    """Ingest in this process (the journal stays on disk, so a failure here loses nothing); on ``con``
+    (an open in-memory connection) when given, with the store attached to it."""
     from .ingest import ingest_run_dir, skip_reason
     from .store import Store
 
+    store = Store()
     try:
-        with Store().writer() as con:
-            ingest_run_dir(con, run_dir, result)
+        with store.writer() if con is None else store.attached(con) as writer:
+            ingest_run_dir(writer, run_dir, result)
     except UsageError as exc:  # a damaged or locked store: its message already says what to do
         _warn(run_dir, str(exc))
     except Exception as exc:  # noqa: BLE001 - whatever the folder holds, the run's own outcome stands
@@ -63,12 +137,49 @@ def _warn(run_dir: Path, why: str) -> None:
     click.echo(f"Warning: run {run_dir.name} was not added to the registry: {why}", err=True)
 
 
+def _warm_up() -> duckdb.DuckDBPyConnection:
+    """What a waiting child does before the run ends: the imports, DuckDB's start, first-use costs."""
+    import duckdb
+
+    from . import ingest, schema, store
+
+    con = duckdb.connect(":memory:", config=store.CONFIG)
+    con.execute("SELECT 1").fetchall()
+    for table in schema.SHARD_SCHEMAS:
+        ingest.to_arrow(table, [])
+    return con
+
+
+def _leave_when_orphaned(handed: threading.Event) -> None:
+    """Exit if the run dies before handing over its result while something else (a forked process)
+    still holds the write end of stdin, so the read never ends: the run's process is then gone."""
+    parent = os.getppid()
+    while not handed.wait(1.0):
+        if os.getppid() != parent:
+            exit_now(0)
+
+
 def main() -> None:
-    """The child: ``python -m emergebench_registry.finish RUN_DIR`` with the run's result JSON on stdin."""
-    run_dir = Path(sys.argv[1])
+    """The child: ``python -m emergebench_registry.finish [--wait] RUN_DIR`` with the run's result JSON on
+    stdin. With ``--wait`` it was started with the run: it warms up, then waits; a stdin closed without
+    a result means the run died, and it leaves storing nothing (the run is still running or killed)."""
+    waiting = sys.argv[1:2] == [WAIT_FLAG]
+    run_dir = Path(sys.argv[-1])
+    con = None
+    if waiting:
+        handed = threading.Event()
+        threading.Thread(target=_leave_when_orphaned, args=(handed,), daemon=True).start()
+        con = _warm_up()
     text = sys.stdin.read()
+    if waiting:
+        handed.set()
+        if not text.strip():
+            exit_now(0)
     result = RunResult.model_validate_json(text) if text.strip() else None
-    ingest_here(result, run_dir)
+    ingest_here(result, run_dir, con)
+    if con is not None:
+        con.close()
+    exit_now(0)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,191 @@
+"""The ingest at the end of a run, as a user meets it (issue #18): real ``emergebench run`` processes, a
+real DuckDB file. The ingest process starts with a large run and waits for its result; whatever
+happens to the run (it ends, fails to ingest, is interrupted with Ctrl-C or killed with SIGKILL), the
+registry ends up holding what the journal holds, no ingest process is left behind and the registry is
+never left locked.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from emergebench.journal import iter_journal
+from emergebench_registry.finish import INLINE_BYTES
+from emergebench_registry.store import Store
+from filelock import FileLock
+from test_registry_killed import cli_env, wait_for_lines
+
+EMERGEBENCH = [sys.executable, "-m", "emergebench"]
+FINISH = "emergebench_registry.finish"
+
+
+def _cmdline(pid: int) -> list[str]:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+    except OSError:
+        return []
+
+
+def _alive(pid: int) -> bool:
+    """Running, not a zombie waiting to be reaped."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(proc.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    return out
+
+
+def _wait_gone(pid: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while _alive(pid):
+        assert time.monotonic() < deadline, f"ingest process {pid} still alive: {_cmdline(pid)}"
+        time.sleep(0.05)
+
+
+def _stored(home: Path, run_id: str) -> tuple[list[tuple], int]:
+    with Store(home / "registry.duckdb").reader() as con:
+        runs = con.execute("SELECT status, n_samples, n_expected FROM runs WHERE run_id = ?", [run_id]).fetchall()
+        samples = con.execute("SELECT count(*) FROM samples WHERE run_id = ?", [run_id]).fetchall()[0][0]
+    return runs, samples
+
+
+def _assert_unlocked(home: Path) -> None:
+    lock = FileLock(str(home / "registry.duckdb") + ".lock")
+    lock.acquire(timeout=0)  # raises Timeout if a process still holds the writer lock
+    lock.release()
+
+
+@contextmanager
+def _slow_run(env: dict[str, str], n: int = 400) -> Iterator[subprocess.Popen[bytes]]:
+    """A run of ``n`` samples taking ~n x 20 ms, in its own process group (like a terminal job);
+    killed on the way out if the test left it running."""
+    command = ["run", "regtest/quiz", "-m", "scripted/constant", "-M", "delay_s=0.02", "-T", f"n={n}", "-c", "1"]
+    proc = subprocess.Popen(
+        [*EMERGEBENCH, *command], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+    )
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate(timeout=30)
+
+
+def test_the_registry_holds_a_large_run_when_the_command_exits(reg_home: Path, tmp_path: Path) -> None:
+    env = cli_env(tmp_path, reg_home)
+    command = ["run", "regtest/quiz", "-m", "scripted/function", "-M", "function=registry_testplugin:solve_sum"]
+    proc = subprocess.run(
+        [*EMERGEBENCH, *command, "-T", "n=500", "-c", "8"], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Warning" not in proc.stderr
+    (journal,) = reg_home.glob("runs/*/journal.jsonl")
+    assert journal.stat().st_size > INLINE_BYTES
+    run_id = journal.parent.name
+    assert _stored(reg_home, run_id) == ([("complete", 500, 500)], 500)
+    with Store(reg_home / "registry.duckdb").reader() as con:
+        correct = con.execute("SELECT sum(value) FROM scores WHERE run_id = ? AND name = 'correct'", [run_id])
+        assert correct.fetchall() == [(500.0,)]
+        metric = "SELECT value FROM metrics WHERE run_id = ? AND name = 'accuracy' AND breakdown = ''"
+        assert con.execute(metric, [run_id]).fetchall() == [(1.0,)]
+    _assert_unlocked(reg_home)
+
+
+def test_the_ingest_process_starts_with_a_large_run_and_leaves_when_it_is_killed(
+    reg_home: Path, tmp_path: Path
+) -> None:
+    env = cli_env(tmp_path, reg_home)
+    with _slow_run(env) as proc:
+        journal = wait_for_lines(reg_home, 3)
+        # while samples are in flight, the ingest process already waits (its imports done off the run's end)
+        children = [pid for pid in _children(proc.pid) if FINISH in _cmdline(pid)]
+        assert len(children) == 1, [(pid, _cmdline(pid)) for pid in _children(proc.pid)]
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    _wait_gone(children[0])  # its stdin closed without a result: it leaves, storing nothing
+    _assert_unlocked(reg_home)
+    assert json.loads((journal.parent / "run.json").read_text())["status"] == "running"
+    done = len(list(iter_journal(journal)))
+    ingest = subprocess.run([*EMERGEBENCH, "ingest"], env=env, capture_output=True, text=True, timeout=300)
+    assert ingest.returncode == 0, ingest.stderr
+    assert _stored(reg_home, journal.parent.name) == ([("killed", done, 400)], done)
+
+
+def test_ctrl_c_stores_the_interrupted_run_and_leaves_no_ingest_process(reg_home: Path, tmp_path: Path) -> None:
+    env = cli_env(tmp_path, reg_home)
+    with _slow_run(env) as proc:
+        journal = wait_for_lines(reg_home, 3)
+        children = [pid for pid in _children(proc.pid) if FINISH in _cmdline(pid)]
+        assert len(children) == 1
+        os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole foreground group
+        _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert b"Interrupted" in err and b"Traceback" not in err and b"not added to the registry" not in err, err
+    for pid in children:
+        assert not _alive(pid), _cmdline(pid)
+    _assert_unlocked(reg_home)
+    done = len(list(iter_journal(journal)))
+    assert _stored(reg_home, journal.parent.name) == ([("interrupted", done, 400)], done)
+
+
+def test_a_run_whose_ingest_fails_keeps_its_exit_code_and_warns(reg_home: Path, tmp_path: Path) -> None:
+    env = cli_env(tmp_path, reg_home)
+    garbage = tmp_path / "not-a-registry.duckdb"
+    garbage.write_bytes(b"this is not a DuckDB file" * 100)
+    env["EMERGEBENCH_REGISTRY"] = str(garbage)
+    command = ["run", "regtest/quiz", "-m", "scripted/function", "-M", "function=registry_testplugin:solve_sum"]
+    proc = subprocess.run(
+        [*EMERGEBENCH, *command, "-T", "n=400", "-c", "8"], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    (run_dir,) = reg_home.glob("runs/*")
+    assert f"Warning: run {run_dir.name} was not added to the registry" in proc.stderr
+    assert "emergebench registry rebuild" in proc.stderr  # the next step
+    assert "Traceback" not in proc.stderr
+    assert garbage.read_bytes() == b"this is not a DuckDB file" * 100
+
+
+def test_the_run_process_never_imports_duckdb(reg_home: Path, tmp_path: Path) -> None:
+    env = cli_env(tmp_path, reg_home)
+    probe = tmp_path / "probe"
+    probe.mkdir()
+    seen = tmp_path / "seen"
+    seen.mkdir()
+    (probe / "sitecustomize.py").write_text(
+        "import atexit, json, os, sys\n"
+        "def _note():\n"
+        f"    path = os.path.join({str(seen)!r}, str(os.getpid()))\n"
+        "    open(path, 'w').write(json.dumps({'argv': sys.argv, 'duckdb': 'duckdb' in sys.modules}))\n"
+        "atexit.register(_note)\n"
+    )
+    env["PYTHONPATH"] = os.pathsep.join([str(probe), env["PYTHONPATH"]])
+    # as every run but a new home's first: the plugin index exists, so the run loads only what it needs
+    subprocess.run([*EMERGEBENCH, "--help"], env=env, capture_output=True, check=True, timeout=300)
+    for stale in seen.iterdir():
+        stale.unlink()
+    command = ["run", "regtest/quiz", "-m", "scripted/constant", "-T", "n=400", "-c", "8"]
+    proc = subprocess.run([*EMERGEBENCH, *command], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    notes = [json.loads(p.read_text()) for p in seen.iterdir()]
+    (run,) = [note for note in notes if "run" in note["argv"]]
+    assert not run["duckdb"], notes
+    (run_dir,) = reg_home.glob("runs/*")
+    assert _stored(reg_home, run_dir.name) == ([("complete", 400, 400)], 400)  # ingested all the same
