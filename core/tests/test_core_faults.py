@@ -180,7 +180,23 @@ def test_cache_damaged_inside_pages_is_set_aside(env):
 
 
 def test_full_disk_for_the_cache_only_keeps_every_answer(env):
-    """The cache's WAL file outgrows the file size limit long before the journal does."""
+    """The cache's WAL file outgrows the file size limit before the journal does: a writer killed
+    earlier left 300 KB of uncheckpointed pages in it, so this run's first commit lands past the limit.
+    (The cache commits its answers in batches, so its own writes alone are smaller than the journal's.)"""
+    home = Path(env["EMERGEBENCH_HOME"])
+    home.mkdir(parents=True)
+    killed_writer = (
+        "import os, sqlite3, sys\n"
+        "db = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+        "db.execute('PRAGMA journal_mode=WAL'); db.execute('PRAGMA wal_autocheckpoint=0')\n"
+        "db.execute('CREATE TABLE calls (key TEXT PRIMARY KEY, output TEXT NOT NULL, created REAL)')\n"
+        "db.execute('BEGIN')\n"
+        "db.executemany('INSERT INTO calls VALUES (?, ?, 0)', [(f'filler{i}', 'x' * 3000) for i in range(100)])\n"
+        "db.execute('COMMIT')\n"
+        "os._exit(0)\n"
+    )
+    subprocess.run([sys.executable, "-c", killed_writer, str(home / "cache.sqlite")], check=True)
+    assert (home / "cache.sqlite-wal").stat().st_size > 250_000
     proc = eb(env, "run", "core-test/add", *GOOD, "-T", "n=120", "-c", "1", file_size_limit=200_000)
     assert_clean(proc)
     assert proc.returncode == 0, proc.stderr

@@ -45,6 +45,7 @@ class OpenAIModel(Model):
             args=args,
         )
         super().__init__(info.id, info)
+        self._identity = content_hash({"provider": "openai", "endpoint": self.endpoint, "model": self.name})
         self._transport = ChatTransport(
             self.base_url, self._api_key, timeout=options.timeout, max_connections=options.max_connections
         )
@@ -61,7 +62,8 @@ class OpenAIModel(Model):
 
     def identity(self) -> str:
         # Endpoint (scheme, host, port, path) and model name decide the answers; the key never does.
-        return content_hash({"provider": "openai", "endpoint": self.endpoint, "model": self.name})
+        # Part of every call's cache key: hashed once, not per call.
+        return self._identity
 
     async def generate(self, messages: list[Message], config: GenerateConfig) -> ModelOutput:
         if self._batch is not None:
