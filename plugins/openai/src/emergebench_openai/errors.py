@@ -6,10 +6,14 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import json
+import ssl
+import sys
 import time
 from collections.abc import Mapping
 
 from emergebench import ModelError, TransientModelError
+
+from .h1 import BadResponse, ConnectError, ConnectTimeout
 
 # 408 request timeout, 409 lock conflict, 425 too early, 429 rate limit: all worth another try,
 # like every 5xx. This matches what the official clients retry on their own.
@@ -76,6 +80,29 @@ def map_status(status: int, headers: Mapping[str, str], body: bytes, endpoint: s
 def map_exception(exc: BaseException, endpoint: str) -> ModelError | None:
     """The core error for a failure below HTTP (refused or dropped connection, timeout), or None
     for anything that is not a network failure (let it propagate)."""
+    if isinstance(exc, ConnectTimeout):
+        return TransientModelError(f"cannot reach {endpoint}: connecting timed out")
+    if isinstance(exc, ssl.SSLError):
+        return ModelError(
+            f"TLS with {endpoint} failed ({exc}): check the URL's scheme and host, or point SSL_CERT_FILE at "
+            "the CA bundle that signed the server's certificate"
+        )
+    if isinstance(exc, ConnectError):
+        return TransientModelError(f"cannot reach {endpoint}: {exc}")
+    if isinstance(exc, BadResponse):
+        return ModelError(f"{type(exc).__name__} from {endpoint}: {exc}")
+    if "aiohttp" in sys.modules:  # requests through a proxy go through aiohttp
+        mapped = _map_aiohttp(exc, endpoint)
+        if mapped is not None:
+            return mapped
+    if isinstance(exc, asyncio.TimeoutError):
+        return TransientModelError(f"request to {endpoint} timed out (raise -M timeout= if the model is slow)")
+    if isinstance(exc, ConnectionError):  # dropped or reset mid-request (ServerDisconnected, ECONNRESET, EPIPE)
+        return TransientModelError(f"connection to {endpoint} failed: {type(exc).__name__}: {exc}")
+    return None
+
+
+def _map_aiohttp(exc: BaseException, endpoint: str) -> ModelError | None:
     import aiohttp
 
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
