@@ -232,3 +232,19 @@ async def test_tls_verifies_the_server_and_honours_ssl_cert_file(
         output = await generate(server.url("https"))
     assert output.text == "5"
     assert server.requests[-1].split(b"\r\n")[1] == f"Host: localhost:{server.port}".encode()
+
+
+async def test_without_httptools_requests_go_through_aiohttp(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A virtual environment made before httptools was a dependency keeps working."""
+    from emergebench_openai import h1, transport
+
+    def no_pool(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the llhttp pool was used")
+
+    monkeypatch.setattr(h1, "AVAILABLE", False)
+    monkeypatch.setattr(transport, "H1Pool", no_pool)
+    async with RawServer(lambda k: (ok(), False)) as server:
+        output = await generate(server.url())
+    assert output.text == "5"
+    assert b"user-agent: emergebench-openai" in server.requests[0].lower()
+    assert b"\r\nhost:" in server.requests[0].lower()

@@ -17,7 +17,12 @@ import time
 import zlib
 from collections.abc import Mapping
 
-import httptools
+try:
+    import httptools
+except ImportError:  # pragma: no cover - an environment set up before httptools was a dependency
+    httptools = None  # type: ignore[assignment]
+
+AVAILABLE = httptools is not None  # without it, every request goes through aiohttp (:mod:`.transport`)
 
 KEEPALIVE_S = 60.0  # an idle connection older than this is closed rather than reused (as aiohttp's pool)
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
+from . import h1
 from .h1 import H1Pool, request_head, with_body
 
 if TYPE_CHECKING:  # aiohttp is imported only when a proxy is configured
@@ -134,7 +135,7 @@ class ChatTransport:
         if self._loop is not loop:
             self._drop()
             self._loop = loop
-            if not proxy_configured(self._scheme):
+            if h1.AVAILABLE and not proxy_configured(self._scheme):
                 tls = tls_context() if self._scheme == "https" else None
                 self._pool = H1Pool(self._scheme, self._host, self._port, limit=self._max_connections, ssl_context=tls)
         return self._pool
