@@ -19,7 +19,7 @@ from .cache import CallCache
 from .errors import UsageError
 from .grader import Grader
 from .model import Model, ModelError, TransientModelError
-from .records import GenerateConfig, Message, ModelCall, ModelOutput, Sample, content_hash
+from .records import GenerateConfig, Message, ModelCall, ModelOutput, Sample, content_hash, utcnow
 from .retry import RetryPolicy
 from .sweep.limits import endpoint_key
 
@@ -125,21 +125,24 @@ class ModelHandle:
             messages = [Message(role="user", content=messages)]
         final = self.base.merged(config, self.override)
         key = self.cache_key(messages, final, cache_salt)
-        record = ModelCall(
-            model=self.model.model_id,
-            role=role or self.role,
-            messages=messages,
-            config=final,
-            cache_key=key,
-            salt=cache_salt,
-        )
+        # The call's record is made once, complete, when the call ends: setting its fields one by one
+        # went through pydantic's __setattr__ eight times per call.
+        call: dict[str, Any] = {
+            "model": self.model.model_id,
+            "role": role or self.role,
+            "messages": messages,
+            "config": final,
+            "cache_key": key,
+            "salt": cache_salt,
+            "started_at": utcnow(),
+        }
         stats = self.services.stats
         cache = self.services.cache
         if cache is not None and self.services.read_cache:
             hit = cache.get(key)
             if hit is not None:
                 stats.cached += 1
-                self._finish(record, hit, cached=True, latency=0.0, attempts=0)
+                self._finish(call, hit, cached=True, latency=0.0, attempts=0)
                 return hit
         budget = self.services.budget
         if budget is not None:
@@ -149,15 +152,19 @@ class ModelHandle:
         try:
             output = await self._call_with_retries(messages, final, counter)
         except ModelError as exc:
-            record.error = f"{type(exc).__name__}: {exc}"
-            record.attempts = counter[0]
-            record.latency_s = time.perf_counter() - started
-            self.records.append(record)
+            self.records.append(
+                ModelCall(
+                    **call,
+                    error=f"{type(exc).__name__}: {exc}",
+                    attempts=counter[0],
+                    latency_s=time.perf_counter() - started,
+                )
+            )
             raise
         stats.calls += 1
         if cache is not None:
             cache.put(key, output)
-        self._finish(record, output, cached=False, latency=time.perf_counter() - started, attempts=counter[0])
+        self._finish(call, output, cached=False, latency=time.perf_counter() - started, attempts=counter[0])
         return output
 
     async def _call_with_retries(
@@ -202,21 +209,29 @@ class ModelHandle:
         except TimeoutError as exc:
             raise TransientModelError(f"no answer within {timeout} s (timeout)") from exc
 
-    def _finish(self, record: ModelCall, output: ModelOutput, *, cached: bool, latency: float, attempts: int) -> None:
-        record.output = output.text
-        record.usage = output.usage
-        record.logprobs = output.logprobs
-        record.finish_reason = output.finish_reason
-        record.cached = cached
-        record.latency_s = latency
-        record.attempts = attempts
+    def _finish(
+        self, call: dict[str, Any], output: ModelOutput, *, cached: bool, latency: float, attempts: int
+    ) -> None:
+        cost = None
         if not cached and self.services.prices is not None:
-            record.cost_usd = self.services.prices.cost(self.model.model_id, output.usage, batch=output.batched)
-            if self.services.budget is not None and record.cost_usd is not None:
-                self.services.budget.charge(self.model.model_id, record.cost_usd)
+            cost = self.services.prices.cost(self.model.model_id, output.usage, batch=output.batched)
+            if self.services.budget is not None and cost is not None:
+                self.services.budget.charge(self.model.model_id, cost)
         self.services.stats.input_tokens += output.usage.input_tokens
         self.services.stats.output_tokens += output.usage.output_tokens
-        self.records.append(record)
+        self.records.append(
+            ModelCall(
+                **call,
+                output=output.text,
+                usage=output.usage,
+                logprobs=output.logprobs,
+                finish_reason=output.finish_reason,
+                cached=cached,
+                latency_s=latency,
+                attempts=attempts,
+                cost_usd=cost,
+            )
+        )
 
 
 class BaseContext:
