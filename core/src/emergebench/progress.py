@@ -1,7 +1,13 @@
-"""A rich progress bar with counts, rate, ETA and failures; silent when not on a terminal."""
+"""A rich progress bar with counts, rate, ETA and failures; silent when not on a terminal.
+
+Finished samples are handed to rich at most every ``UPDATE_EVERY_S`` (and at the end), not one by one:
+rich's ``update`` cost ~25 us per sample, a fifth of a zero-latency run's CPU per sample on a terminal,
+while the bar itself is redrawn only 10 times a second.
+"""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from rich.console import Console
@@ -16,6 +22,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.text import Text
+
+UPDATE_EVERY_S = 0.1
 
 
 class CallsColumn(ProgressColumn):
@@ -56,12 +64,15 @@ class RunProgress:
         label = f"{label} (resumed)" if resuming and done else label
         self._task = self._progress.add_task(label, total=total, completed=done, failed="", rate="")
         self._start_done = done
+        self._pending = 0  # finished samples not yet handed to rich
+        self._updated = 0.0
 
     def __enter__(self) -> RunProgress:
         self._progress.__enter__()
         return self
 
     def __exit__(self, *exc: Any) -> None:
+        self._update()
         self._progress.__exit__(*exc)
 
     def advance(self, *, failed: bool) -> None:
@@ -69,11 +80,20 @@ class RunProgress:
             self.failed += 1
         if not self.enabled:
             return
+        self._pending += 1
+        if time.monotonic() - self._updated >= UPDATE_EVERY_S:
+            self._update()
+
+    def _update(self) -> None:
+        if not self.enabled or not self._pending:
+            return
         task = self._progress.tasks[0]
         speed = task.speed
         self._progress.update(
             self._task,
-            advance=1,
+            advance=self._pending,
             failed=f"{self.failed} failed" if self.failed else "",
             rate=f"{speed:.1f}/s" if speed else "",
         )
+        self._pending = 0
+        self._updated = time.monotonic()
