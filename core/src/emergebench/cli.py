@@ -366,7 +366,7 @@ def print_summary(result: RunResult, run_dir: Path) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    console = Console(emoji=False)  # names and paths print as they are (and rich skips its emoji table)
     console.print(
         f"[bold]{result.task.name}[/] v{result.task.version} on [bold]{result.model.id}[/]: "
         f"{result.status}, {result.n_samples}/{result.n_expected} samples, {result.n_errors} failed, "
