@@ -248,3 +248,14 @@ async def test_without_httptools_requests_go_through_aiohttp(monkeypatch: pytest
     assert output.text == "5"
     assert b"user-agent: emergebench-openai" in server.requests[0].lower()
     assert b"\r\nhost:" in server.requests[0].lower()
+
+
+async def test_a_connection_that_takes_too_long_is_a_transient_connect_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    from emergebench_openai import h1
+
+    async def slow_connect(self: h1.H1Pool) -> None:
+        await asyncio.sleep(5)
+
+    monkeypatch.setattr(h1.H1Pool, "_connect", slow_connect)
+    with pytest.raises(TransientModelError, match="cannot reach .*connecting timed out"):
+        await generate("http://127.0.0.1:9/v1", timeout=0.2)
