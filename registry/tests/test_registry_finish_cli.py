@@ -163,7 +163,8 @@ def test_a_run_whose_ingest_fails_keeps_its_exit_code_and_warns(reg_home: Path, 
     assert garbage.read_bytes() == b"this is not a DuckDB file" * 100
 
 
-def test_the_run_process_never_imports_duckdb(reg_home: Path, tmp_path: Path) -> None:
+def test_the_run_process_never_imports_duckdb_nor_the_ingest_process_pyarrow(reg_home: Path, tmp_path: Path) -> None:
+    """DuckDB's modules stay out of the run's memory; pyarrow (~57 MB) out of the ingest process's."""
     env = cli_env(tmp_path, reg_home)
     probe = tmp_path / "probe"
     probe.mkdir()
@@ -173,7 +174,8 @@ def test_the_run_process_never_imports_duckdb(reg_home: Path, tmp_path: Path) ->
         "import atexit, json, os, sys\n"
         "def _note():\n"
         f"    path = os.path.join({str(seen)!r}, str(os.getpid()))\n"
-        "    open(path, 'w').write(json.dumps({'argv': sys.argv, 'duckdb': 'duckdb' in sys.modules}))\n"
+        "    modules = {m: m in sys.modules for m in ('duckdb', 'pyarrow')}\n"
+        "    open(path, 'w').write(json.dumps({'argv': sys.argv, **modules}))\n"
         "atexit.register(_note)\n"
     )
     env["PYTHONPATH"] = os.pathsep.join([str(probe), env["PYTHONPATH"]])
@@ -186,6 +188,8 @@ def test_the_run_process_never_imports_duckdb(reg_home: Path, tmp_path: Path) ->
     assert proc.returncode == 0, proc.stderr
     notes = [json.loads(p.read_text()) for p in seen.iterdir()]
     (run,) = [note for note in notes if "run" in note["argv"]]
-    assert not run["duckdb"], notes
+    assert not run["duckdb"] and not run["pyarrow"], notes
+    (child,) = [note for note in notes if note["argv"][1:2] == ["--wait"]]  # argv[0] is finish.py
+    assert child["duckdb"] and not child["pyarrow"], notes
     (run_dir,) = reg_home.glob("runs/*")
     assert _stored(reg_home, run_dir.name) == ([("complete", 400, 400)], 400)  # ingested all the same

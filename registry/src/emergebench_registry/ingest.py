@@ -17,17 +17,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pyarrow as pa
 from emergebench import paths
 from emergebench.journal import JOURNAL_FILE, RESULT_FILE, SPEC_FILE, journal_keys, read_result, read_spec
 from emergebench.liveness import run_is_alive
 from emergebench.records import ModelInfo, RunResult, RunSpec
 
-from .schema import RUN_TABLES, SHARD_SCHEMAS, first_row
+from .schema import COLUMNS, DUCK_TYPES, RUN_TABLES, column_names, first_row
 from .store import Store
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 # The journal fields the tables need, with explicit types (no auto-detection); ``schema_version`` is not
 # read. ``calls`` is typed all the way down so the one parse of a line yields the model-call rows too;
@@ -267,18 +269,42 @@ INT64_RANGE = (-(2**63), 2**63 - 1)
 
 def to_arrow(table: str, rows: list[dict[str, Any]]) -> pa.Table:
     """Rows as an Arrow table of the shard schema; a value the column cannot hold is named in a ValueError."""
+    import pyarrow as pa
+
+    from .schema import SHARD_SCHEMAS
+
     schema = SHARD_SCHEMAS[table]
     try:
         return pa.Table.from_pylist(rows, schema=schema)
     except (OverflowError, pa.ArrowException) as exc:
-        for row in rows:
-            for fld in schema:
-                value = row.get(fld.name)
-                if fld.type == pa.int64() and isinstance(value, int) and not INT64_RANGE[0] <= value <= INT64_RANGE[1]:
-                    raise ValueError(
-                        f"{fld.name} = {value} is outside the 64-bit integer range the registry stores"
-                    ) from None
+        _check_int64(table, rows)
         raise ValueError(f"its {table} row cannot be stored: {exc}") from None
+
+
+def _check_int64(table: str, rows: list[dict[str, Any]]) -> None:
+    for row in rows:
+        for name, kind in COLUMNS[table]:
+            value = row.get(name)
+            if kind == "int64" and isinstance(value, int) and not INT64_RANGE[0] <= value <= INT64_RANGE[1]:
+                raise ValueError(f"{name} = {value} is outside the 64-bit integer range the registry stores")
+
+
+def rows_table(con: duckdb.DuckDBPyConnection, name: str, table: str, rows: list[dict[str, Any]]) -> None:
+    """Rows as the temporary table ``name`` with the shard columns of ``table``, as ``to_arrow`` makes
+    them but without pyarrow, which the ingest process never imports (~57 MB of its memory); a value the
+    column cannot hold is named in a ValueError."""
+    _check_int64(table, rows)
+    defs = ", ".join(f"{col} {DUCK_TYPES[kind]}" for col, kind in COLUMNS[table])
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({defs})")
+    if not rows:
+        return
+    marks = ", ".join("?" for _ in COLUMNS[table])
+    values = [[row.get(col) for col, _ in COLUMNS[table]] for row in rows]
+    try:
+        con.executemany(f"INSERT INTO {name} VALUES ({marks})", values)
+    except duckdb.Error as exc:
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValueError(f"its {table} row cannot be stored: {detail}") from None
 
 
 def _read_json_sql(max_object_bytes: int | None) -> str:
@@ -378,7 +404,7 @@ def replace_run(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
     sources: dict[str, str],
-    models: pa.Table | None,
+    models: pa.Table | str | None,
     source: str,
     store_only: dict[str, list[str]] | None = None,
     models_source: str | None = None,
@@ -398,39 +424,44 @@ def replace_runs(
     con: duckdb.DuckDBPyConnection,
     run_ids: list[str],
     sources: dict[str, str],
-    models: pa.Table | None,
+    models: pa.Table | str | None,
     source: str | None,
     store_only: dict[str, list[str]] | None = None,
     models_source: str | None = None,
 ) -> None:
     """:func:`replace_run` for many runs in one statement per table (an import of a thousand logs ran
     a dozen statements per run). ``source`` None: the runs relation has a ``source`` column, one label
-    per run; the models are then recorded under ``models_source``."""
+    per run; the models are then recorded under ``models_source``. ``models`` is an Arrow table or the
+    name of a relation with the models' columns."""
     for table in RUN_TABLES:
         con.execute(f"DELETE FROM {table} WHERE run_id IN (SELECT unnest(?::VARCHAR[]))", [run_ids])
     for table, relation in sources.items():
-        cols = ", ".join([*(f.name for f in SHARD_SCHEMAS[table]), *(store_only or {}).get(table, [])])
+        cols = ", ".join([*column_names(table), *(store_only or {}).get(table, [])])
         if table == "runs" and source is None:
             con.execute(f"INSERT INTO runs ({cols}, source) SELECT {cols}, source FROM {relation}")
         elif table == "runs":
             con.execute(f"INSERT INTO runs ({cols}, source) SELECT {cols}, ? FROM {relation}", [source])
         else:
             con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {relation}")
-    if models is not None and models.num_rows:
+    if models is None or (not isinstance(models, str) and not models.num_rows):
+        return
+    relation = models if isinstance(models, str) else "_models_in"
+    if not isinstance(models, str):
         con.register("_models_in", models)
-        # Each source keeps its own row (see the ``models`` view); within one source, known facts
-        # (family, size) are never erased by a later run that lacks them. Several runs of one model
-        # in a batch give one row (an upsert cannot touch a row twice).
-        con.execute(
-            """INSERT INTO model_sources
+    # Each source keeps its own row (see the ``models`` view); within one source, known facts
+    # (family, size) are never erased by a later run that lacks them. Several runs of one model
+    # in a batch give one row (an upsert cannot touch a row twice).
+    con.execute(
+        f"""INSERT INTO model_sources
                SELECT model_id, max(provider), max(name), max(family), max(parameters), max(quantization), ?
-               FROM _models_in GROUP BY model_id
+               FROM {relation} GROUP BY model_id
                ON CONFLICT (model_id, source) DO UPDATE SET
                  provider = coalesce(excluded.provider, provider), name = coalesce(excluded.name, name),
                  family = coalesce(excluded.family, family), parameters = coalesce(excluded.parameters, parameters),
                  quantization = coalesce(excluded.quantization, quantization)""",
-            [models_source or source],
-        )
+        [models_source or source],
+    )
+    if not isinstance(models, str):
         con.unregister("_models_in")
 
 
@@ -483,10 +514,10 @@ def ingest_run_dir(con: duckdb.DuckDBPyConnection, run_dir: Path, result: RunRes
     try:
         counts = load_journal(con, folder.journal, run_id, folder.recorded)
         status = stored_status(result, run_dir, counts)
-        runs = to_arrow("runs", [runs_row(spec, result, run_id, counts, status)])
-        metrics = to_arrow("metrics", metric_rows(run_id, result))
-        con.register("_runs_in", runs)
-        con.register("_metrics_in", metrics)
+        # a few rows each, inserted without pyarrow: the ingest process and a small run never import it
+        rows_table(con, "_run_row", "runs", [runs_row(spec, result, run_id, counts, status)])
+        rows_table(con, "_metric_rows", "metrics", metric_rows(run_id, result))
+        rows_table(con, "_model_rows", "models", model_rows(spec, result))
         sources = {**JOURNAL_SOURCES, "scores": scores_source(con)}
         con.execute("BEGIN TRANSACTION")
         try:
@@ -494,8 +525,8 @@ def ingest_run_dir(con: duckdb.DuckDBPyConnection, run_dir: Path, result: RunRes
                 replace_run(
                     con,
                     run_id,
-                    {"runs": "_runs_in", **sources, "metrics": "_metrics_in"},
-                    to_arrow("models", model_rows(spec, result)),
+                    {"runs": "_run_row", **sources, "metrics": "_metric_rows"},
+                    "_model_rows",
                     "local",
                     store_only={"model_calls": ["cost_usd"]},
                 )
@@ -510,12 +541,8 @@ def ingest_run_dir(con: duckdb.DuckDBPyConnection, run_dir: Path, result: RunRes
             con.execute("ROLLBACK")
             raise
     finally:
-        for name in ("_runs_in", "_metrics_in"):
-            try:
-                con.unregister(name)
-            except Exception:  # noqa: BLE001 - a view that was never registered
-                pass
-        con.execute("DROP TABLE IF EXISTS _journal")
+        for name in ("_run_row", "_metric_rows", "_model_rows", "_journal"):
+            con.execute(f"DROP TABLE IF EXISTS {name}")
     return IngestReport(run_id, status, counts.samples, counts.damaged)
 
 

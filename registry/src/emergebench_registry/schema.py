@@ -8,123 +8,117 @@ can be checked column by column before it touches the store.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pyarrow as pa
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    SHARD_SCHEMAS: dict[str, pa.Schema]
+    TS: pa.DataType
 
 SCHEMA_VERSION = 7
 
-TS = pa.timestamp("us", tz="UTC")
-
-# One run's rows of each table; the order is the shard's column order.
-SHARD_SCHEMAS: dict[str, pa.Schema] = {
-    "runs": pa.schema(
-        [
-            ("run_id", pa.string()),
-            ("spec_id", pa.string()),
-            ("status", pa.string()),
-            ("task", pa.string()),
-            ("task_version", pa.string()),
-            ("task_args", pa.string()),
-            ("main_metric", pa.string()),
-            ("model_id", pa.string()),
-            ("model_args", pa.string()),
-            ("generate", pa.string()),
-            ("grader", pa.string()),
-            ("grader_model", pa.string()),
-            ("seed", pa.int64()),
-            ("sample_limit", pa.int64()),
-            ("epochs", pa.int64()),
-            ("n_samples", pa.int64()),
-            ("n_expected", pa.int64()),
-            ("n_errors", pa.int64()),
-            ("errors", pa.string()),
-            ("model_calls", pa.int64()),
-            ("cached_calls", pa.int64()),
-            ("input_tokens", pa.int64()),
-            ("output_tokens", pa.int64()),
-            ("started_at", TS),
-            ("finished_at", TS),
-            ("emergebench_version", pa.string()),
-            ("plugin_versions", pa.string()),
-            ("task_provenance", pa.string()),
-            ("contributor", pa.string()),
-            ("python", pa.string()),
-            ("platform", pa.string()),
-            ("source_run_id", pa.string()),
-            ("lower_is_better", pa.string()),
-        ]
+# One run's rows of each table, as (column, type); the order is the shard's column order. Plain data, so
+# that storing a run (the ingest process, an in-process ingest) never imports pyarrow (~57 MB of RSS);
+# ``SHARD_SCHEMAS`` gives the same as pyarrow schemas, built on first use.
+COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
+    "runs": (
+        ("run_id", "string"),
+        ("spec_id", "string"),
+        ("status", "string"),
+        ("task", "string"),
+        ("task_version", "string"),
+        ("task_args", "string"),
+        ("main_metric", "string"),
+        ("model_id", "string"),
+        ("model_args", "string"),
+        ("generate", "string"),
+        ("grader", "string"),
+        ("grader_model", "string"),
+        ("seed", "int64"),
+        ("sample_limit", "int64"),
+        ("epochs", "int64"),
+        ("n_samples", "int64"),
+        ("n_expected", "int64"),
+        ("n_errors", "int64"),
+        ("errors", "string"),
+        ("model_calls", "int64"),
+        ("cached_calls", "int64"),
+        ("input_tokens", "int64"),
+        ("output_tokens", "int64"),
+        ("started_at", "timestamp"),
+        ("finished_at", "timestamp"),
+        ("emergebench_version", "string"),
+        ("plugin_versions", "string"),
+        ("task_provenance", "string"),
+        ("contributor", "string"),
+        ("python", "string"),
+        ("platform", "string"),
+        ("source_run_id", "string"),
+        ("lower_is_better", "string"),
     ),
-    "models": pa.schema(
-        [
-            ("model_id", pa.string()),
-            ("provider", pa.string()),
-            ("name", pa.string()),
-            ("family", pa.string()),
-            ("parameters", pa.int64()),
-            ("quantization", pa.string()),
-        ]
+    "models": (
+        ("model_id", "string"),
+        ("provider", "string"),
+        ("name", "string"),
+        ("family", "string"),
+        ("parameters", "int64"),
+        ("quantization", "string"),
     ),
-    "samples": pa.schema(
-        [
-            ("run_id", pa.string()),
-            ("sample_id", pa.string()),
-            ("epoch", pa.int64()),
-            ("input", pa.string()),
-            ("target", pa.string()),
-            ("answer", pa.string()),
-            ("error", pa.string()),
-            ("error_type", pa.string()),
-            ("metadata", pa.string()),
-            ("n_calls", pa.int64()),
-            ("started_at", TS),
-            ("finished_at", TS),
-            ("stored_output", pa.string()),
-        ]
+    "samples": (
+        ("run_id", "string"),
+        ("sample_id", "string"),
+        ("epoch", "int64"),
+        ("input", "string"),
+        ("target", "string"),
+        ("answer", "string"),
+        ("error", "string"),
+        ("error_type", "string"),
+        ("metadata", "string"),
+        ("n_calls", "int64"),
+        ("started_at", "timestamp"),
+        ("finished_at", "timestamp"),
+        ("stored_output", "string"),
     ),
-    "scores": pa.schema(
-        [
-            ("run_id", pa.string()),
-            ("sample_id", pa.string()),
-            ("epoch", pa.int64()),
-            ("name", pa.string()),
-            ("value", pa.float64()),
-        ]
+    "scores": (
+        ("run_id", "string"),
+        ("sample_id", "string"),
+        ("epoch", "int64"),
+        ("name", "string"),
+        ("value", "float64"),
     ),
-    "model_calls": pa.schema(
-        [
-            ("run_id", pa.string()),
-            ("sample_id", pa.string()),
-            ("epoch", pa.int64()),
-            ("call_index", pa.int64()),
-            ("model", pa.string()),
-            ("role", pa.string()),
-            ("messages", pa.string()),
-            ("config", pa.string()),
-            ("output", pa.string()),
-            ("input_tokens", pa.int64()),
-            ("output_tokens", pa.int64()),
-            ("finish_reason", pa.string()),
-            ("latency_s", pa.float64()),
-            ("cached", pa.bool_()),
-            ("attempts", pa.int64()),
-            ("error", pa.string()),
-            ("cache_key", pa.string()),
-            ("started_at", TS),
-            ("logprobs", pa.string()),
-        ]
+    "model_calls": (
+        ("run_id", "string"),
+        ("sample_id", "string"),
+        ("epoch", "int64"),
+        ("call_index", "int64"),
+        ("model", "string"),
+        ("role", "string"),
+        ("messages", "string"),
+        ("config", "string"),
+        ("output", "string"),
+        ("input_tokens", "int64"),
+        ("output_tokens", "int64"),
+        ("finish_reason", "string"),
+        ("latency_s", "float64"),
+        ("cached", "bool"),
+        ("attempts", "int64"),
+        ("error", "string"),
+        ("cache_key", "string"),
+        ("started_at", "timestamp"),
+        ("logprobs", "string"),
     ),
-    "metrics": pa.schema(
-        [
-            ("run_id", pa.string()),
-            ("name", pa.string()),
-            ("breakdown", pa.string()),
-            ("value", pa.float64()),
-            ("stderr", pa.float64()),
-            ("n", pa.int64()),
-            ("ci_low", pa.float64()),
-            ("ci_high", pa.float64()),
-        ]
+    "metrics": (
+        ("run_id", "string"),
+        ("name", "string"),
+        ("breakdown", "string"),
+        ("value", "float64"),
+        ("stderr", "float64"),
+        ("n", "int64"),
+        ("ci_low", "float64"),
+        ("ci_high", "float64"),
     ),
 }
 
@@ -150,13 +144,32 @@ KEYS: dict[str, tuple[str, ...]] = {
 # Tables whose rows belong to one run (deleted and re-inserted together when a run is re-ingested).
 RUN_TABLES = ("runs", "samples", "scores", "model_calls", "metrics")
 
-_DUCK_TYPES = {
-    pa.string(): "VARCHAR",
-    pa.int64(): "BIGINT",
-    pa.float64(): "DOUBLE",
-    pa.bool_(): "BOOLEAN",
-    TS: "TIMESTAMPTZ",
+DUCK_TYPES = {
+    "string": "VARCHAR",
+    "int64": "BIGINT",
+    "float64": "DOUBLE",
+    "bool": "BOOLEAN",
+    "timestamp": "TIMESTAMPTZ",
 }
+
+
+def column_names(table: str) -> list[str]:
+    return [name for name, _ in COLUMNS[table]]
+
+
+def __getattr__(name: str) -> Any:
+    """``SHARD_SCHEMAS`` (table -> pyarrow schema) and ``TS`` (the timestamp type), made on first use."""
+    if name not in ("SHARD_SCHEMAS", "TS"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import pyarrow as pa
+
+    ts = pa.timestamp("us", tz="UTC")
+    types = {"string": pa.string(), "int64": pa.int64(), "float64": pa.float64(), "bool": pa.bool_(), "timestamp": ts}
+    schemas = {table: pa.schema([(col, types[kind]) for col, kind in cols]) for table, cols in COLUMNS.items()}
+    globals().update(SHARD_SCHEMAS=schemas, TS=ts)
+    return globals()[name]
+
+
 _JSON_COLUMNS = {
     "task_args",
     "model_args",
@@ -178,10 +191,10 @@ _JSON_COLUMNS = {
 def column_defs(table: str) -> list[str]:
     """``name TYPE [NOT NULL]`` for each shard column of ``table``."""
     cols = []
-    for fld in SHARD_SCHEMAS[table]:
-        kind = "JSON" if fld.name in _JSON_COLUMNS else _DUCK_TYPES[fld.type]
-        null = " NOT NULL" if fld.name in KEYS[table] else ""
-        cols.append(f"{fld.name} {kind}{null}")
+    for name, type_ in COLUMNS[table]:
+        kind = "JSON" if name in _JSON_COLUMNS else DUCK_TYPES[type_]
+        null = " NOT NULL" if name in KEYS[table] else ""
+        cols.append(f"{name} {kind}{null}")
     return cols
 
 
@@ -198,7 +211,7 @@ def table_ddl(table: str) -> str:
 
 
 def _v1(con: duckdb.DuckDBPyConnection) -> None:
-    for table in SHARD_SCHEMAS:
+    for table in COLUMNS:
         con.execute(table_ddl(table))
     con.execute(
         """CREATE TABLE IF NOT EXISTS ingest_log (
@@ -299,7 +312,7 @@ def _model_sources(con: duckdb.DuckDBPyConnection) -> None:
     An existing row is attributed to ``local`` when a local run uses the model, else to the source
     of the first run that does; a row no run uses (added by a pulled shard) is dropped.
     """
-    cols = ", ".join(f.name for f in SHARD_SCHEMAS["models"])
+    cols = ", ".join(column_names("models"))
     defs = ", ".join(column_defs("models"))
     con.execute(
         f"CREATE TABLE IF NOT EXISTS model_sources ({defs}, source VARCHAR NOT NULL, PRIMARY KEY (model_id, source))"
