@@ -269,9 +269,13 @@ def _kill_and_resume(env: dict[str, str], seed: int) -> None:
         stderr=subprocess.DEVNULL,
     )
     time.sleep(rng.uniform(0.0, 1.2))  # anywhere from start-up to (on a fast machine) after the end
-    finished_first = proc.poll() == 0  # the run ended before the kill: nothing was killed
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=60)
+    # The run had finished if its record says complete: the kill may land after the run ended, or
+    # between its last record write and its exit (the registry's ingest, the summary), which a poll()
+    # before the kill cannot see.
+    runs = Path(env["EMERGEBENCH_HOME"]) / "runs"
+    finished_first = runs.exists() and _recorded_status(run_dirs(env)) == "complete"
     again = eb(env, *KILL_ARGS)
     assert again.returncode == 0, (seed, again.stderr)
     assert_clean(again)
@@ -284,6 +288,13 @@ def _kill_and_resume(env: dict[str, str], seed: int) -> None:
         assert (data["status"], data["n_samples"], data["n_errors"]) == ("complete", 60, 0), seed
         raw = [line for line in (run_dir / "journal.jsonl").read_bytes().splitlines() if line.strip()]
         assert len(raw) == 60, f"seed {seed}: no sample journaled twice and no damaged line left behind"
+
+
+def _recorded_status(dirs: list[Path]) -> str | None:
+    """The status in the only run folder's run.json (written whole by rename), None without one."""
+    if len(dirs) != 1 or not (dirs[0] / "run.json").exists():
+        return None
+    return json.loads((dirs[0] / "run.json").read_text())["status"]
 
 
 @pytest.mark.slow
