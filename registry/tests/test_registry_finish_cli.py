@@ -193,3 +193,43 @@ def test_the_run_process_never_imports_duckdb_nor_the_ingest_process_pyarrow(reg
     assert child["duckdb"] and not child["pyarrow"], notes
     (run_dir,) = reg_home.glob("runs/*")
     assert _stored(reg_home, run_dir.name) == ([("complete", 400, 400)], 400)  # ingested all the same
+
+
+def test_the_ingest_process_leaves_when_the_run_dies_while_a_fork_keeps_its_stdin_open(
+    reg_home: Path, tmp_path: Path
+) -> None:
+    """A task that forks (multiprocessing's fork start method) gives the fork the write end of the ingest
+    process's stdin: the run's death then closes nothing, and the ingest process notices it has a new
+    parent instead."""
+    run_dir = reg_home / "runs" / "forked"
+    run_dir.mkdir(parents=True)
+    script = tmp_path / "dies.py"
+    script.write_text(
+        "import os, sys, time\n"
+        "from pathlib import Path\n"
+        "from types import SimpleNamespace\n"
+        "from emergebench_registry import finish\n"
+        f"run_dir = Path({str(run_dir)!r})\n"
+        "finish.start_for(SimpleNamespace(n_expected=1000), run_dir)\n"
+        "child = finish._waiting[run_dir.resolve()]\n"
+        "if os.fork() == 0:  # the fork holds the pipe's write end for a minute\n"
+        "    time.sleep(60)\n"
+        "    os._exit(0)\n"
+        "print(child.pid, flush=True)\n"
+        "os._exit(0)  # the run dies without handing over a result or closing anything\n"
+    )
+    env = {**os.environ, "EMERGEBENCH_HOME": str(reg_home)}
+    out = tmp_path / "out.txt"
+    with out.open("w") as sink:  # files, not pipes: the fork and the ingest process hold them on
+        proc = subprocess.Popen([sys.executable, str(script)], env=env, stdout=sink, stderr=subprocess.STDOUT)
+        assert proc.wait(timeout=60) == 0, out.read_text()
+    child = int(out.read_text().split()[0])
+    forks = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and str(script) in _cmdline(int(p.name))]
+    try:
+        assert _alive(child) and forks, "the fork must still hold the pipe while the ingest process waits"
+        _wait_gone(child, timeout=30)
+    finally:
+        for pid in forks:
+            os.kill(pid, signal.SIGKILL)
+    _assert_unlocked(reg_home)
+    assert not (reg_home / "registry.duckdb").exists()  # it stored nothing

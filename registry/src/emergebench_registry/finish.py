@@ -3,7 +3,7 @@
 DuckDB's ingest holds the parsed journal (about five times its size on disk) plus the duckdb and
 pyarrow modules (~100 MB together). Done inside the run's own process, that made a run's peak memory
 grow with its samples and put a fixed 100 MB on every run (issue #18). A large run's journal is
-therefore ingested by ``python -m emergebench_registry.finish --wait RUN_DIR``, which the run starts
+therefore ingested by ``python -m emergebench_registry.finish --wait RUN_PID RUN_DIR``, which the run starts
 as it starts (``on_run_started``): the child imports its modules and starts DuckDB while samples are
 in flight, then waits on its stdin. When the run ends it writes its RunResult there and waits for the
 child, so the registry is up to date when ``emergebench run`` exits and the run's process never loads
@@ -61,7 +61,7 @@ def start_for(result: RunResult, run_dir: Path) -> None:
         return
     try:
         _waiting[key] = subprocess.Popen(
-            [sys.executable, "-m", MODULE, WAIT_FLAG, str(run_dir)],
+            [sys.executable, "-m", MODULE, WAIT_FLAG, str(os.getpid()), str(run_dir)],
             stdin=subprocess.PIPE,
             start_new_session=True,  # a Ctrl-C meant for the run never reaches it
         )
@@ -152,25 +152,29 @@ def _warm_up() -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _leave_when_orphaned(handed: threading.Event) -> None:
-    """Exit if the run dies before handing over its result while something else (a forked process)
-    still holds the write end of stdin, so the read never ends: the run's process is then gone."""
-    parent = os.getppid()
-    while not handed.wait(1.0):
-        if os.getppid() != parent:
-            exit_now(0)
+def _leave_when_orphaned(parent: int, handed: threading.Event) -> None:
+    """Exit if the run (process ``parent``) dies before handing over its result while something else (a
+    forked process) still holds the write end of stdin, so the read never ends: this process is then
+    re-parented. The run's pid comes from the command line: the run may be gone before this starts."""
+    while os.getppid() == parent:
+        if handed.wait(1.0):
+            return
+    if not handed.is_set():
+        exit_now(0)
 
 
 def main() -> None:
-    """The child: ``python -m emergebench_registry.finish [--wait] RUN_DIR`` with the run's result JSON on
-    stdin. With ``--wait`` it was started with the run: it warms up, then waits; a stdin closed without
-    a result means the run died, and it leaves storing nothing (the run is still running or killed)."""
+    """The child: ``python -m emergebench_registry.finish [--wait RUN_PID] RUN_DIR`` with the run's result
+    JSON on stdin. With ``--wait`` it was started with the run: it warms up, then waits; a stdin closed
+    (or a run gone) without a result means the run died, and it leaves storing nothing (the run is
+    still running or killed)."""
     waiting = sys.argv[1:2] == [WAIT_FLAG]
     run_dir = Path(sys.argv[-1])
     con = None
     if waiting:
         handed = threading.Event()
-        threading.Thread(target=_leave_when_orphaned, args=(handed,), daemon=True).start()
+        watch = threading.Thread(target=_leave_when_orphaned, args=(int(sys.argv[2]), handed), daemon=True)
+        watch.start()
         con = _warm_up()
     text = sys.stdin.read()
     if waiting:
