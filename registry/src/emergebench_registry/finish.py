@@ -3,15 +3,16 @@
 DuckDB's ingest holds the parsed journal (about five times its size on disk) plus the duckdb and
 pyarrow modules (~100 MB together). Done inside the run's own process, that made a run's peak memory
 grow with its samples and put a fixed 100 MB on every run (issue #18). A large run's journal is
-therefore ingested by ``python -m emergebench_registry.finish --wait RUN_PID RUN_DIR``, which the run starts
-as it starts (``on_run_started``): the child imports its modules and starts DuckDB while samples are
+therefore ingested by ``python -m emergebench_registry.finish --wait RUN_PID RUN_DIR``, which the run
+starts as it starts (``on_run_started``): the child imports its modules and starts DuckDB while samples are
 in flight, then waits on its stdin. When the run ends it writes its RunResult there and waits for the
 child, so the registry is up to date when ``emergebench run`` exits and the run's process never loads
 DuckDB; what is left after the last sample is the ingest itself (issue #18's throughput goal).
 
 The child holds the registry's lock only while it stores the run, never while the run is in flight.
-If the run dies first (SIGKILL, a crash), the child's stdin closes without a result and it leaves
-at once, storing nothing: the next registry command's scan stores the run as ``killed``. The child
+If the run dies first (SIGKILL, a crash), the child's stdin closes without a result (or, when a forked
+process keeps the pipe open, the child sees the run's pid is no longer its parent's) and it leaves
+storing nothing: the next registry command's scan stores the run as ``killed``. The child
 has a session of its own, so a Ctrl-C at the terminal interrupts the run, which then hands over its
 ``interrupted`` result as usual.
 
@@ -73,10 +74,8 @@ def ingest_finished(result: RunResult, run_dir: Path) -> None:
     """Ingest a run that just ended; a failure is printed (with the next step), never raised."""
     child = _waiting.pop(Path(run_dir).resolve(), None)
     if child is not None and child.poll() is None:
-        try:
-            child.communicate(result.model_dump_json().encode())
-        except KeyboardInterrupt:  # a second Ctrl-C: the child (its own session) stores the run on its own
-            raise
+        # a second Ctrl-C while waiting interrupts only the run: the child, in its own session, still stores it
+        child.communicate(result.model_dump_json().encode())
         if child.returncode != 0:
             _warn(run_dir, f"the ingest process exited with code {child.returncode}; {INGEST_LATER}")
         return
