@@ -177,6 +177,12 @@ async def test_a_connection_the_server_closed_while_idle_is_not_reused() -> None
         (b"SPDY/9 nonsense\r\n\r\n", ModelError, "BadResponse .*malformed HTTP"),
         (b'HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n{"cho', TransientModelError, "connection to .* failed"),
         (ok(b"not gzip at all", "Content-Encoding: gzip"), ModelError, "does not decompress"),
+        pytest.param(
+            ok(gzip.compress(b"0" * (65 * 1024**2)), "Content-Encoding: gzip"),
+            ModelError,
+            "does not decompress .*more than 64 MiB",
+            id="gzip-bomb",
+        ),
     ],
 )
 async def test_broken_replies(reply: bytes, error: type[Exception], match: str) -> None:

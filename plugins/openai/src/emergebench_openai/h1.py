@@ -26,6 +26,10 @@ AVAILABLE = httptools is not None  # without it, every request goes through aioh
 
 KEEPALIVE_S = 60.0  # an idle connection older than this is closed rather than reused (as aiohttp's pool)
 
+# A chat answer is kilobytes; a body (raw or decompressed) beyond this is refused, so a misbehaving
+# endpoint (or a gzip bomb: 64 MiB of zeros compress to 64 KB) cannot exhaust the run's memory.
+MAX_BODY_BYTES = 64 * 1024**2
+
 
 class ConnectError(ConnectionError):
     """The TCP (or TLS) connection could not be made."""
@@ -59,6 +63,7 @@ class _Exchange(asyncio.Protocol):
     def _reset(self) -> None:
         self._headers: dict[str, str] = {}
         self._body: list[bytes] = []
+        self._body_bytes = 0
         self._headers_done = False
         self._delimited = False  # Content-Length or chunked: the end is known without EOF
 
@@ -102,6 +107,11 @@ class _Exchange(asyncio.Protocol):
         )
 
     def on_body(self, body: bytes) -> None:
+        self._body_bytes += len(body)
+        if self._body_bytes > MAX_BODY_BYTES:
+            self._fail(BadResponse(f"a response body larger than {MAX_BODY_BYTES // 1024**2} MiB"))
+            self.close()
+            return
         self._body.append(body)
 
     def on_message_complete(self) -> None:
@@ -163,10 +173,19 @@ class _Exchange(asyncio.Protocol):
 def _decompress(body: bytes, encoding: str) -> bytes:
     if encoding == "deflate":
         try:
-            return zlib.decompress(body)
+            return _inflate(body, zlib.MAX_WBITS)
         except zlib.error:
-            return zlib.decompress(body, -zlib.MAX_WBITS)  # raw deflate, as some servers send it
-    return zlib.decompress(body, 16 + zlib.MAX_WBITS)
+            return _inflate(body, -zlib.MAX_WBITS)  # raw deflate, as some servers send it
+    return _inflate(body, 16 + zlib.MAX_WBITS)
+
+
+def _inflate(body: bytes, wbits: int) -> bytes:
+    """Decompress at most ``MAX_BODY_BYTES``; more raises zlib.error (reported as a bad response)."""
+    inflater = zlib.decompressobj(wbits)
+    data = inflater.decompress(body, MAX_BODY_BYTES + 1)
+    if len(data) > MAX_BODY_BYTES:
+        raise zlib.error(f"it decompresses to more than {MAX_BODY_BYTES // 1024**2} MiB")
+    return data
 
 
 class H1Pool:
