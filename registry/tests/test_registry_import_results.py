@@ -216,3 +216,20 @@ def test_origin_is_a_known_framework_native_or_other() -> None:
     con.executemany("INSERT INTO t VALUES (?, ?)", list(enumerate(cells)))
     got = [row[0] for row in con.execute(f"SELECT {origin_sql('p')} FROM t ORDER BY i").fetchall()]
     assert got == ["helm", "native", "native", "other", "native"]
+
+
+@pytest.mark.parametrize("date", [1e300, -1e20, "NaN"])
+def test_an_lm_eval_time_no_datetime_holds_is_left_unknown(reg_home: Path, tmp_path: Path, date: object) -> None:
+    """A results file whose ``date`` (or evaluation time) is out of any datetime's range used to stop the
+    import with an OverflowError; the run lands with its times unknown."""
+    folder = tmp_path / "lm"
+    folder.mkdir()
+    results = json.loads(LM_RESULTS.read_text())
+    results["date"] = float(date) if isinstance(date, str) else date
+    results["total_evaluation_time_seconds"] = "1e400"
+    (folder / LM_RESULTS.name).write_text(json.dumps(results))
+    (folder / LM_SAMPLES.name).write_bytes(LM_SAMPLES.read_bytes())
+    report = import_results(Store(), "lm-eval", [folder])
+    assert not report.rejected, report.rejected
+    (run_id,) = report.imported
+    assert rows("SELECT n_samples, started_at, finished_at FROM runs WHERE run_id = ?", [run_id]) == [(6, None, None)]

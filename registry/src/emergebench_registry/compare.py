@@ -107,7 +107,7 @@ def compare_runs(
     chosen = metric or main_a
     if metric is None and chosen not in names:
         chosen = score_behind_metric(store, run_a, chosen) or chosen
-    if chosen not in names:
+    if chosen is None or chosen not in names:
         what = "" if metric else " (the task's main metric)"
         raise UsageError(
             f"run {run_a} has no per-sample score {chosen!r}{what}; its per-sample scores are "

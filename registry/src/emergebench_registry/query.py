@@ -31,7 +31,11 @@ class QueryResult:
 
 
 def run_sql(
-    store: Store, sql: str, write: bool = False, params: list[Any] | None = None, allow_files: bool = False
+    store: Store,
+    sql: str,
+    write: bool = False,
+    params: list[Any] | dict[str, Any] | None = None,
+    allow_files: bool = False,
 ) -> QueryResult:
     """Run one SQL text; DuckDB's own message (with its LINE/caret position) becomes a UsageError.
 

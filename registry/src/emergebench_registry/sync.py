@@ -64,7 +64,7 @@ def scrub(text: str, token: str | None) -> str:
     return text.replace(token, "***") if token else text
 
 
-def _status(exc: BaseException) -> int | None:
+def _status(exc: BaseException | None) -> int | None:
     response = getattr(exc, "response", None)
     return getattr(response, "status_code", None)
 
@@ -192,7 +192,7 @@ def _push_once(
 ) -> None:
     info = api.repo_info(repo, repo_type=REPO_TYPE, revision="main")
     head = info.sha
-    remote = {s.rfilename for s in info.siblings or []}
+    remote = {s.rfilename for s in getattr(info, "siblings", None) or []}  # a dataset's listing
     remote_runs = {p[2] for p in map(parse_shard_path, remote) if p is not None and p[0] == "runs"}
     with store.reader() as con:
         candidates = [

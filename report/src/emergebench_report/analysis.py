@@ -176,7 +176,7 @@ def build_curves(points: list[Point], diagnostics: bool = True) -> list[Curve]:
     if diagnostics:
         # curves over the same models share the logistic grid: diagnosed together (diagnose_many)
         by_x: dict[bytes, list[int]] = defaultdict(list)
-        xs = [np.log10([p.parameters for p in pts]) for _, pts in groups]
+        xs = [np.log10(np.array([p.parameters for p in pts], dtype=float)) for _, pts in groups]
         for i, x in enumerate(xs):
             by_x[x.tobytes()].append(i)
         for members in by_x.values():

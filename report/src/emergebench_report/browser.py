@@ -78,12 +78,17 @@ def _prompt(messages: str | None, fallback: str | None) -> str | None:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
+def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    row = con.execute(sql).fetchone()
+    return int(row[0]) if row else 0
+
+
 def browser_data(
     con: duckdb.DuckDBPyConnection, max_runs: int = 200, samples_per_run: int = 50, budget_bytes: int = 6_000_000
 ) -> BrowserData:
     data = BrowserData()
-    data.total_runs = con.execute("SELECT count(*) FROM runs").fetchone()[0]
-    data.total_samples = con.execute("SELECT count(*) FROM samples").fetchone()[0]
+    data.total_runs = _count(con, "SELECT count(*) FROM runs")
+    data.total_samples = _count(con, "SELECT count(*) FROM samples")
     runs = con.execute(_RUNS, {"limit": max_runs}).fetchall()
     if not runs:
         return data

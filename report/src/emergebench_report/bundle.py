@@ -22,7 +22,7 @@ def vegalite_version() -> str:
 
 def bundle_path() -> Path:
     version = f"vl{vegalite_version()}-vega{vlc.get_vega_version()}-embed{vlc.get_vega_embed_version()}"
-    return paths.home() / "cache" / f"vega-bundle-{version}-vlconvert{vlc.__version__}.js"
+    return paths.home() / "cache" / f"vega-bundle-{version}-vlconvert{getattr(vlc, '__version__', 'unknown')}.js"
 
 
 def javascript_bundle() -> str:
@@ -30,7 +30,8 @@ def javascript_bundle() -> str:
     path = bundle_path()
     if path.exists():
         return path.read_text(encoding="utf-8")
-    text = vlc.javascript_bundle(vl_version=vegalite_version())
+    # snippet=None is vl-convert's default (window.vegaEmbed etc.); its stub types the argument as required
+    text = vlc.javascript_bundle(None, vl_version=vegalite_version())  # type: ignore[arg-type]
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".bundle-", suffix=".js")
     with os.fdopen(fd, "w", encoding="utf-8") as handle:

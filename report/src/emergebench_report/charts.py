@@ -46,7 +46,7 @@ def _round(value: float) -> float | None:
     return round(value, 6) if math.isfinite(value) else None
 
 
-def scaling_chart(dataset: str, title: str, subtitle: str = "") -> alt.LayerChart:
+def scaling_chart(dataset: str, title: str, subtitle: str = "") -> alt.LayerChart | alt.FacetChart:
     """Score against parameters (log scale) with a 95% interval per model, one line per family; the
     points are the named ``dataset`` (see ``scaling_spec``)."""
     base = alt.Chart(alt.NamedData(name=dataset)).encode(

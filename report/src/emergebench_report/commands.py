@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 from emergebench.cli_types import MAX_SEED, file_in_existing_folder
@@ -67,8 +69,11 @@ analysis_options = [
 ]
 
 
-def with_options(options: list) -> object:
-    def apply(f: object) -> object:
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def with_options(options: list[Callable[[F], F]]) -> Callable[[F], F]:
+    def apply(f: F) -> F:
         for option in reversed(options):
             f = option(f)
         return f

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import duckdb
 import numpy as np
@@ -104,7 +104,7 @@ def load_pool(
     statuses: tuple[str, ...] = POOLED_STATUSES,
 ) -> Pool:
     """Every (curve, model, metric) cell of the registry; ``group_by`` maps task -> metadata keys."""
-    params = {"statuses": list(statuses), "tasks": tasks}
+    params: dict[str, Any] = {"statuses": list(statuses), "tasks": tasks}
     runs_sql = _RUNS.replace("{origin}", origin_sql())
     cells: list[Cell] = []
     grouped = {t: keys for t, keys in group_by.items() if keys and (tasks is None or t in tasks)}

@@ -10,7 +10,7 @@ from emergebench import GenerateConfig, Message, ModelError, ModelOutput
 from emergebench.chat_format import chat_request, parse_chat_response
 
 try:  # optional: a faster parser and serialiser when installed; plain json otherwise
-    import orjson
+    import orjson  # type: ignore[import-not-found, unused-ignore]
 
     def dumps(value: Any) -> bytes:
         return orjson.dumps(value)

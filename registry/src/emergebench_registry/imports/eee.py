@@ -81,7 +81,7 @@ def _breakdown(
     """The group a result is for: ``score_details.details.breakdown`` (emergebench's own export writes
     it), else '' for the first result of a metric and the ``evaluation_result_id`` (or position) for a
     later one, so two values of one metric in one evaluation are never merged or refused as duplicates."""
-    extra = details.get("details") if isinstance(details.get("details"), dict) else {}
+    extra = _dict(details.get("details"))
     if isinstance(extra.get("breakdown"), str):
         return extra["breakdown"][:128]
     if not any(m.name == metric and m.breakdown == "" for m in earlier):
@@ -201,8 +201,8 @@ def _instances(path: Path, record: dict[str, Any], metric_of: dict[str, str]) ->
             if epoch is None:
                 epoch = seen[key]
             inputs = _field(row, "input", dict, where)
-            output = row.get("output") if isinstance(row.get("output"), dict) else {}
-            raw_out = output.get("raw") if isinstance(output.get("raw"), list) else []
+            output = _dict(row.get("output"))
+            raw_out = _list(output.get("raw"))
             sample = grouped[name].get((str(sample_id), epoch))
             if sample is None:
                 sample = ExternalSample(
@@ -267,9 +267,10 @@ def _runs(path: Path, record: Any, task_map: dict[str, str]) -> list[ExternalRun
         metric, lower = _metric_name(result, where)
         if lower:
             lower_names[name].add(metric)
-        uncertainty = details.get("uncertainty") if isinstance(details.get("uncertainty"), dict) else {}
-        stderr_block = uncertainty.get("standard_error") if isinstance(uncertainty.get("standard_error"), dict) else {}
-        n = uncertainty.get("num_samples") if isinstance(uncertainty.get("num_samples"), int) else 0
+        uncertainty = _dict(details.get("uncertainty"))
+        stderr_block = _dict(uncertainty.get("standard_error"))
+        count = uncertainty.get("num_samples")
+        n = count if isinstance(count, int) and not isinstance(count, bool) else 0
         breakdown = _breakdown(result, details, by_name[name], metric, index)
         by_name[name].append(ExternalMetric(metric, value, score_value(stderr_block.get("value")), n, breakdown))
         if isinstance(result.get("evaluation_result_id"), str):
@@ -324,3 +325,13 @@ def _runs(path: Path, record: Any, task_map: dict[str, str]) -> list[ExternalRun
             )
         )
     return runs
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    """``value`` when the file put an object there, else an empty one (a field of the wrong type)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    """``value`` when the file put an array there, else an empty one."""
+    return value if isinstance(value, list) else []

@@ -212,10 +212,13 @@ def _times(state: dict[str, Any] | None) -> tuple[datetime | None, datetime | No
         for request_state in (state or {}).get("request_states") or []
         if isinstance(request_state, dict)
     ]
-    stamps = [s for s in stamps if isinstance(s, int | float) and not isinstance(s, bool)]
-    if not stamps:
+    seconds = [float(s) for s in stamps if isinstance(s, int | float) and not isinstance(s, bool) and math.isfinite(s)]
+    if not seconds:
         return None, None
-    return datetime.fromtimestamp(min(stamps), UTC), datetime.fromtimestamp(max(stamps), UTC)
+    try:
+        return datetime.fromtimestamp(min(seconds), UTC), datetime.fromtimestamp(max(seconds), UTC)
+    except (ValueError, OverflowError, OSError):  # a time no datetime holds: left unknown
+        return None, None
 
 
 def _folder_digest(folder: Path, names: list[str]) -> str:

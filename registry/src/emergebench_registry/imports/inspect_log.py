@@ -177,7 +177,9 @@ def read(path: Path, task_map: dict[str, str]) -> list[ExternalRun]:
     metrics, main = _metrics(log, len(samples))
     stats = log.get("stats") or {}
     usage = (stats.get("model_usage") or {}).get(spec["model"]) or {}
-    status = {"success": "complete", "error": "failed", "cancelled": "interrupted"}.get(log.get("status"), "partial")
+    status = {"success": "complete", "error": "failed", "cancelled": "interrupted"}.get(
+        str(log.get("status")), "partial"
+    )
     if status == "complete" and any(s.error for s in samples):
         status = "partial"
     packages = spec.get("packages") or {}

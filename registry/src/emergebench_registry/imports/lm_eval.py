@@ -74,13 +74,15 @@ def read(path: Path, task_map: dict[str, str]) -> list[ExternalRun]:
     model_kind = str(config.get("model") or "lm-eval")
     model_name = str(data.get("model_name") or (config.get("model_args") or {}).get("model") or "unknown")
     when = data.get("date")
-    started = datetime.fromtimestamp(when, UTC) if isinstance(when, int | float) else None
-    finished = None
-    if started is not None and isinstance(data.get("total_evaluation_time_seconds"), str | int | float):
-        try:
-            finished = datetime.fromtimestamp(when + float(data["total_evaluation_time_seconds"]), UTC)
-        except ValueError:
-            finished = None
+    started = finished = None
+    if isinstance(when, int | float) and not isinstance(when, bool):
+        started = _timestamp(when)
+        took = data.get("total_evaluation_time_seconds")
+        if started is not None and isinstance(took, str | int | float):
+            try:
+                finished = _timestamp(when + float(took))
+            except ValueError:  # a text that is not a number
+                finished = None
     digest = sha256_of(path)
     runs = []
     for task, values in sorted(data["results"].items()):
@@ -132,3 +134,11 @@ def _provenance(path: Path, samples_path: Path | None, data: dict[str, Any]) -> 
         "task_hashes": data.get("task_hashes"),
         "git_hash": data.get("git_hash"),
     }
+
+
+def _timestamp(seconds: float) -> datetime | None:
+    """A Unix time as a UTC datetime; None for one no datetime holds (NaN, infinite, out of range)."""
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
