@@ -182,6 +182,8 @@ class HubServer:
         if self._server is None:
             raise RuntimeError("HubServer is not running: call start() or use it as a context manager")
         host, port = self._server.server_address[:2]
+        if isinstance(host, bytes):  # typeshed allows an AF_UNIX address; this server binds AF_INET
+            host = host.decode()
         return f"http://{host}:{port}"
 
     # -- seeding and inspection (no HTTP) ---------------------------------------------------------
@@ -772,7 +774,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _refs(self, call: Call) -> None:
         with self.hub._lock:
             repo = self.hub._repo(call.repo_type, call.repo_id)
-            branches, converts, prs = [], [], []
+            branches: list[dict[str, str]] = []
+            converts: list[dict[str, str]] = []
+            prs: list[dict[str, str]] = []
             for name, sha in sorted(repo.branches.items()):
                 ref = f"refs/heads/{name}" if not name.startswith("refs/") else name
                 entry = {"name": name.split("/")[-1], "ref": ref, "targetCommit": sha}

@@ -122,7 +122,8 @@ class BatchStore:
             batch["errors"] = {"object": "list", "data": [{"code": "invalid_file", "message": "injected failure"}]}
             return 200, {}, self._view(batch), 0.0
         answered = len(lines) if fate.status != "expired" else min(fate.answered or 0, len(lines))
-        output, errors = [], []
+        output: list[dict[str, Any]] = []
+        errors: list[dict[str, Any]] = []
         for number, line in enumerate(lines):
             custom_id = line.get("custom_id")
             if number >= answered:

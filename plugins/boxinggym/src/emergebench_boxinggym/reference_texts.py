@@ -57,7 +57,7 @@ def env_attributes(env: Environment) -> dict[str, Any]:
     """The attributes the reference's environment templates read, with this world's values."""
     from .envs.moral_machines import CHARACTERS
 
-    attrs: dict[str, Any] = {
+    known: dict[str, dict[str, Any]] = {
         "location_finding": {"num_sources": 3, "dim": 2},
         "death_process": {"N": 50, "lower_bound": 0, "upper_bound": 2},
         "irt": {"num_students": 6, "num_questions": 6},
@@ -66,8 +66,8 @@ def env_attributes(env: Environment) -> dict[str, Any]:
         "peregrines": {"lower_limit": 0, "upper_limit": 5},
         "lotka_volterra": {"lower_limit": 0, "upper_limit": 50},
         "moral_machines": {"characters": list(CHARACTERS)},
-    }.get(env.key, {})
-    return dict(attrs)
+    }
+    return dict(known.get(env.key, {}))
 
 
 def pinned_for_system(env: Environment) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from emergebench.structured import json_object, json_schema_format
 
-from .engine import Action
+from .engine import Action, ActionKind
 from .parsing import STRATEGY_MARK, ParsedReply, parse_strategy_reply
 
 # llama.cpp turns maxLength into one grammar rule per character, which slows sampling on small CPUs:
@@ -51,10 +51,11 @@ def parse_json_donation(reply: str, *, punishment: bool) -> ParsedReply | None:
         return None
     justification = str(data.get("justification", "")).strip()
     if punishment:
-        kind = str(data.get("action", "")).lower()
+        stated = str(data.get("action", "")).lower()
         amount = _amount(data.get("amount"))
-        if kind not in ("donate", "punish") or amount is None:
+        if stated not in ("donate", "punish") or amount is None:
             return None
+        kind: ActionKind = "punish" if stated == "punish" else "donate"
         return ParsedReply(Action(kind, amount), justification)
     amount = _amount(data.get("answer"))
     return None if amount is None else ParsedReply(Action("donate", amount), justification)

@@ -7,6 +7,7 @@ Each simulation is one observation: means and standard errors are across runs, a
 from __future__ import annotations
 
 from array import array
+from typing import TypeVar
 
 from emergebench import Metric, SampleResult
 from emergebench.metrics import MetricAccumulator, metric
@@ -23,6 +24,14 @@ HEADLINE = (
 PER_GENERATION = ("average", "donation_fraction", "selection_differential", "punishment_share")
 CURVE_NAMES = {"average": "resources"}
 USAGE = ("model_calls", "input_tokens", "output_tokens")
+
+Key = TypeVar("Key")
+
+
+def _extend(mine: dict[Key, array], theirs: dict[Key, array]) -> None:
+    """Append another accumulator's values key by key (one helper for the three differently keyed maps)."""
+    for key, values in theirs.items():
+        mine.setdefault(key, array("d")).extend(values)
 
 
 class DonorMetrics(MetricAccumulator):
@@ -49,9 +58,9 @@ class DonorMetrics(MetricAccumulator):
             self.usage.setdefault(name, array("d")).append(float(usage[name]))
 
     def merge(self, other: DonorMetrics) -> None:
-        for mine, theirs in ((self.headline, other.headline), (self.curves, other.curves), (self.usage, other.usage)):
-            for key, values in theirs.items():
-                mine.setdefault(key, array("d")).extend(values)  # type: ignore[attr-defined]
+        _extend(self.headline, other.headline)
+        _extend(self.curves, other.curves)
+        _extend(self.usage, other.usage)
 
     def metrics(self) -> list[Metric]:
         out = [metric(name, self.headline[name]) for name in HEADLINE if name in self.headline]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .engine import Action
+from .engine import Action, ActionKind
 
 ANSWER_MARK = "Answer:"
 STRATEGY_MARK = "My strategy will be"
@@ -46,7 +46,7 @@ def parse_costly(answer: str) -> Action | None:
     match = _KEYWORD_AMOUNT.search(answer)
     if match is None or match.group(2) == "-":
         return None
-    kind = "punish" if match.group(1).lower() == "punish" else "donate"
+    kind: ActionKind = "punish" if match.group(1).lower() == "punish" else "donate"
     return Action(kind, float(match.group(3).replace(",", ".")))
 
 

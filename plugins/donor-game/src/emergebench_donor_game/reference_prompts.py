@@ -183,7 +183,7 @@ class ReferencePrompts:
     def system(self) -> str:
         env = self._settings()
         pinned = frozenset(env)
-        statements = [s for s in self.module_body if isinstance(s, ast.Assign | ast.If)]
+        statements: list[ast.stmt] = [s for s in self.module_body if isinstance(s, ast.Assign | ast.If)]
         _run(statements, env, pinned)
         return self._need(env.get("system_prompt"), "system prompt (system_prompt = ...)")
 

@@ -80,9 +80,9 @@ def resolve_columns(schema: TaskSchema, header: list[str], overrides: Mapping[st
             chosen[role.name] = column
             continue
         taken = set(chosen.values())
-        column = next((c for c in role.candidates if c in header and c not in taken), None)
-        if column is not None:
-            chosen[role.name] = column
+        candidate = next((c for c in role.candidates if c in header and c not in taken), None)
+        if candidate is not None:
+            chosen[role.name] = candidate
         elif role.required and not role.buildable:
             raise DataFormatError(
                 f"{path}: the MARS {schema.key} task needs a {role.name!r} column "

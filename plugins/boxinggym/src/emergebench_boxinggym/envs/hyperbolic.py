@@ -110,7 +110,7 @@ class ChoiceGoal(BinaryGoal):
                 ir = int(rng.uniform(1, 300))
                 dr = int(rng.uniform(ir + 1, 300)) if ir + 1 < 300 else 300
                 design = (ir, max(dr, ir + 1), int(rng.integers(1, 365)))
-                label = int(rng.random() < self.env.prob_one(self.env.theta, design)[0])
+                label = int(rng.random() < choice_prob(self.env.theta, design)[0])
                 if label == want:
                     break
             points.append(EvalPoint(design, label, self.question(design)))

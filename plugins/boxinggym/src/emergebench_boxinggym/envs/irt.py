@@ -121,9 +121,9 @@ class CorrectnessGoal(BinaryGoal):
         table = env.table  # type: ignore[attr-defined]
         points: list[EvalPoint] = []
         for label, count in ((1, (n + 1) // 2), (0, n // 2)):
-            cells = [tuple(int(v) for v in c) for c in np.argwhere(table == label)]
+            cells = [(int(s), int(q)) for s, q in np.argwhere(table == label)]
             if not cells:
-                cells = [tuple(int(v) for v in c) for c in np.argwhere(table != label)]
+                cells = [(int(s), int(q)) for s, q in np.argwhere(table != label)]
             replace = self.mode == "paper" or len(cells) < count
             picks = rng.choice(len(cells), size=count, replace=replace)
             for i in picks:
