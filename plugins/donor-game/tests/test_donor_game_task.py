@@ -6,11 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-from emergebench import UsageError
+from emergebench import SampleResult, UsageError
 from emergebench.journal import iter_journal
 from emergebench.runner import RunOptions, build_spec, run_sync
 from emergebench_donor_game.agents import DonorAgentModel
 from emergebench_donor_game.engine import EncounterView
+from emergebench_donor_game.metrics import DonorMetrics
 from emergebench_donor_game.prompt_reader import read_donation_prompt, read_strategy_prompt
 from emergebench_donor_game.prompts import donation_prompt, first_strategy_prompt, inherited_strategy_prompt
 from emergebench_donor_game.settings import GameRules
@@ -105,3 +106,31 @@ def test_prompt_reader_reads_what_the_prompts_say() -> None:
     assert read_strategy_prompt(first_strategy_prompt("1_5", rules)) == ("1_5", None)
     inherited = inherited_strategy_prompt("3_2", rules, ["a [b]", "c"], [1.0, 2.0])
     assert read_strategy_prompt(inherited) == ("3_2", ["a [b]", "c"])
+
+
+def _folded_result(i: int) -> SampleResult:
+    return SampleResult(
+        run_id="r",
+        sample_id=f"s{i}",
+        scores={"final_resources": 10.0 + i, "donation_fraction": i / 10},
+        output={"usage": {"model_calls": i, "input_tokens": 10 * i, "output_tokens": i}},
+        metadata={"generations": [{"generation": g, "average": float(i + g)} for g in (1, 2)]},
+    )
+
+
+def test_merged_accumulators_give_the_metrics_of_one_fold() -> None:
+    """A resumed run merges the journal's accumulator with the new one: the three maps (keyed by name
+    and by (curve, generation)) must all join, or a resumed run reports fewer simulations."""
+    results = [_folded_result(i) for i in range(5)]
+    whole = DonorMetrics().fold(results)
+    left, right = DonorMetrics(), DonorMetrics()
+    for result in results[:2]:
+        left.add(result)
+    for result in results[2:]:
+        right.add(result)
+    left.merge(right)
+    assert left.metrics() == whole
+    by_name = {(m.name, m.group): m for m in whole}
+    assert by_name[("final_resources", None)].value == pytest.approx(12.0)  # mean of 10..14
+    assert by_name[("resources", "generation=2")].value == pytest.approx(4.0)  # mean of 2..6
+    assert by_name[("model_calls", None)].n == 5
