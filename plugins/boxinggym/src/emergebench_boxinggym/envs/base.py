@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypedDict
 
 import lazy_loader as lazy
 import numpy as np
@@ -26,6 +26,13 @@ Mode = Literal["fixed", "paper"]
 Outcome = Literal["binary", "count", "continuous", "deterministic"]
 
 NUMBER_RE = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+
+
+class ChatMessage(TypedDict):
+    """One message of a phrasing prompt, as a plain dict: the worlds do not import the framework."""
+
+    role: Literal["system", "user"]
+    content: str
 
 
 class DesignError(ValueError):
@@ -151,7 +158,7 @@ class Environment(ABC):
         """True where a language model turns the outcome into the sentence the scientist sees."""
         return False
 
-    def phrasing_messages(self, design: Any, y: Any) -> list[dict[str, str]]:
+    def phrasing_messages(self, design: Any, y: Any) -> list[ChatMessage]:
         raise NotImplementedError
 
     def observation_text(self, y: Any, phrased: str | None) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 import lazy_loader as lazy
 import numpy as np
 
-from .base import DesignError, Environment, EvalPoint, Goal, Params, numbers
+from .base import ChatMessage, DesignError, Environment, EvalPoint, Goal, Params, numbers
 from .priors import HalfNormal, Normal
 
 special = lazy.load("scipy.special", suppress_warning=True)
@@ -149,7 +149,7 @@ class Emotion(Environment):
     def needs_phrasing(self) -> bool:
         return self.phrase
 
-    def phrasing_messages(self, design: Any, y: Any) -> list[dict[str, str]]:
+    def phrasing_messages(self, design: Any, y: Any) -> list[ChatMessage]:
         prizes, probs, idx, _ = design
         system = "You describe how a player of a lottery game feels, in words only. Never mention numbers or ratings."
         user = (

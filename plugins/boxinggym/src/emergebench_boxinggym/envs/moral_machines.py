@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import DesignError, Environment, EvalPoint, Goal, Params, bernoulli_log_lik, sigmoid
+from .base import ChatMessage, DesignError, Environment, EvalPoint, Goal, Params, bernoulli_log_lik, sigmoid
 from .priors import Normal
 
 CHARACTERS = (
@@ -133,7 +133,7 @@ class MoralMachines(Environment):
     def needs_phrasing(self) -> bool:
         return self.phrase
 
-    def phrasing_messages(self, design: Any, y: Any) -> list[dict[str, str]]:
+    def phrasing_messages(self, design: Any, y: Any) -> list[ChatMessage]:
         weights = ", ".join(f"{k}: {float(v[0]):.2f}" for k, v in self.theta.items())
         system = (
             "You are a participant in a moral dilemma study about autonomous cars. An out-of-control car must "
