@@ -12,7 +12,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +92,15 @@ class ExternalRun:
         stamp = (self.started_at or self.finished_at or datetime(1970, 1, 1)).strftime("%Y%m%dT%H%M%S")
         key = hashlib.sha256(self.run_key.encode()).hexdigest() if self.run_key else self.file_sha256
         return f"{self.spec_id}-{stamp}-{key[:8]}"
+
+
+def unix_time(seconds: float) -> datetime | None:
+    """A Unix time as a UTC datetime; None for one no datetime holds (NaN, infinite, out of range),
+    which a log may hold: the run then lands with that time unknown."""
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
 
 
 def sha256_of(path: Path) -> str:

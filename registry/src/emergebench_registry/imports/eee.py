@@ -25,6 +25,7 @@ from .common import (
     namespaced,
     score_value,
     sha256_of,
+    unix_time,
 )
 
 SAMPLES_SUFFIX = "_samples.jsonl"
@@ -55,9 +56,11 @@ def _time(value: Any) -> datetime | None:
     if not isinstance(value, str | int | float) or isinstance(value, bool):
         return None
     try:
-        return datetime.fromtimestamp(float(value), UTC)
-    except (ValueError, OverflowError, OSError):
-        pass
+        moment_from_unix = unix_time(float(value))
+    except ValueError:  # text that is not a number: ISO 8601 below
+        moment_from_unix = None
+    if moment_from_unix is not None:
+        return moment_from_unix
     try:
         moment = datetime.fromisoformat(str(value))
     except ValueError:

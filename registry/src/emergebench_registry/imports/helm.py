@@ -12,7 +12,7 @@ import json
 import math
 import re
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from .common import (
     clean_segment,
     namespaced,
     sha256_of,
+    unix_time,
 )
 
 RUN_SPEC = "run_spec.json"
@@ -215,10 +216,7 @@ def _times(state: dict[str, Any] | None) -> tuple[datetime | None, datetime | No
     seconds = [float(s) for s in stamps if isinstance(s, int | float) and not isinstance(s, bool) and math.isfinite(s)]
     if not seconds:
         return None, None
-    try:
-        return datetime.fromtimestamp(min(seconds), UTC), datetime.fromtimestamp(max(seconds), UTC)
-    except (ValueError, OverflowError, OSError):  # a time no datetime holds: left unknown
-        return None, None
+    return unix_time(min(seconds)), unix_time(max(seconds))
 
 
 def _folder_digest(folder: Path, names: list[str]) -> str:

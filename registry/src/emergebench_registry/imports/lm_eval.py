@@ -5,7 +5,6 @@ task in a results file is one run. Read with the standard library only; see docs
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from .common import (
     namespaced,
     score_value,
     sha256_of,
+    unix_time,
 )
 
 
@@ -76,11 +76,11 @@ def read(path: Path, task_map: dict[str, str]) -> list[ExternalRun]:
     when = data.get("date")
     started = finished = None
     if isinstance(when, int | float) and not isinstance(when, bool):
-        started = _timestamp(when)
+        started = unix_time(when)
         took = data.get("total_evaluation_time_seconds")
         if started is not None and isinstance(took, str | int | float):
             try:
-                finished = _timestamp(when + float(took))
+                finished = unix_time(when + float(took))
             except ValueError:  # a text that is not a number
                 finished = None
     digest = sha256_of(path)
@@ -134,11 +134,3 @@ def _provenance(path: Path, samples_path: Path | None, data: dict[str, Any]) -> 
         "task_hashes": data.get("task_hashes"),
         "git_hash": data.get("git_hash"),
     }
-
-
-def _timestamp(seconds: float) -> datetime | None:
-    """A Unix time as a UTC datetime; None for one no datetime holds (NaN, infinite, out of range)."""
-    try:
-        return datetime.fromtimestamp(seconds, UTC)
-    except (ValueError, OverflowError, OSError):
-        return None
