@@ -34,7 +34,8 @@ def build(store: Store, n_scores: int) -> None:
                 FROM range({runs}) t(r)"""
         )
         con.execute(
-            f"""INSERT INTO models SELECT 'prov/model-' || m, 'prov', 'model-' || m, 'fam', (m + 1) * 1000000, NULL
+            f"""INSERT INTO model_sources
+                SELECT 'prov/model-' || m, 'prov', 'model-' || m, 'fam', (m + 1) * 1000000, NULL, 'local'
                 FROM range({MODELS}) t(m)"""
         )
         con.execute(

@@ -158,3 +158,27 @@ def test_call_counts_and_indexes_with_no_missing_and_several_calls(reg_run, reg_
     assert samples == [("absent", 0, "a"), ("none", 0, "a"), ("null", 0, "a"), ("one", 1, "a"), ("two", 2, "a")]
     calls = run_sql(reg_store, "SELECT sample_id, call_index, output, role FROM model_calls ORDER BY ALL").rows
     assert calls == [("one", 0, "only", "subject"), ("two", 0, "first", "subject"), ("two", 1, "second", "subject")]
+
+
+def test_writers_store_row_groups_of_the_configured_size(tmp_path: Path) -> None:
+    """Both ways a writer opens the store (its own connection, or attached to the ingest process's)
+    write row groups of ROW_GROUP_SIZE rows: DuckDB keeps that size per attach, not in the file."""
+    import duckdb
+    from emergebench_registry.store import ROW_GROUP_SIZE
+
+    store = Store(tmp_path / "registry.duckdb")
+    rows = 2 * ROW_GROUP_SIZE + 5
+    with store.writer() as con:
+        con.execute(f"CREATE TABLE by_writer AS SELECT range AS i FROM range({rows})")
+    memory = duckdb.connect()
+    with store.attached(memory) as con:
+        con.execute(f"CREATE TABLE by_attach AS SELECT range AS i FROM range({rows})")
+    memory.close()
+    with store.reader() as con:
+        for table in ("by_writer", "by_attach"):
+            sizes = con.execute(
+                "SELECT row_group_id, max(start + count) - min(start) FROM pragma_storage_info(?) "
+                "WHERE column_name = 'i' AND segment_type = 'BIGINT' GROUP BY ALL ORDER BY 1",
+                [table],
+            ).fetchall()
+            assert [n for _, n in sizes] == [61_440, 61_440, 5], (table, sizes)
