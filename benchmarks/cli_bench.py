@@ -17,6 +17,13 @@ interleaved by size; the load average is printed beside every wall figure.
 
     .venv/bin/python benchmarks/cli_bench.py --reps 5
     .venv/bin/python benchmarks/cli_bench.py --reps 3 --sizes 1000,5000 --skip-startup
+
+``--compare OTHER`` times a second ``emergebench`` executable (e.g. a worktree of main:
+``/work/wt/bench/.venv/bin/emergebench``) in its own warmed home against the same servers, alternating
+which goes first every repetition, for an A/B on a shared machine; its rows are labelled ``[OTHER]``.
+
+    .venv/bin/python benchmarks/cli_bench.py --reps 5 --sizes 5000 --skip-startup --zero-latency-size 0 \
+        --compare ../bench/.venv/bin/emergebench
 """
 
 from __future__ import annotations
@@ -34,19 +41,19 @@ STARTUP = {"--help": ["--help"], "--version": ["--version"], "tasks": ["tasks"],
 CONCURRENCY = 64
 
 
-def warm_home(home: Path) -> dict[str, str]:
+def warm_home(home: Path, exe: str = EMERGEBENCH) -> dict[str, str]:
     """A home with its plugin index and registry made (what any earlier command leaves)."""
     env = {"EMERGEBENCH_HOME": str(home)}
     for command in (["--help"], ["sql", "SELECT 1"]):
-        done = measure([EMERGEBENCH, *command], env)
+        done = measure([exe, *command], env)
         if done.returncode != 0:
             raise SystemExit(f"emergebench {' '.join(command)} failed: {done.stderr}")
     return env
 
 
-def run_command(n: int, seed: int, base_url: str) -> list[str]:
+def run_command(n: int, seed: int, base_url: str, exe: str = EMERGEBENCH) -> list[str]:
     return [
-        EMERGEBENCH,
+        exe,
         "run",
         "testtask/qa",
         "-m",
@@ -99,12 +106,16 @@ def main() -> None:
     parser.add_argument("--zero-latency-size", type=int, default=5000, help="0 skips the zero-latency run")
     parser.add_argument("--skip-startup", action="store_true")
     parser.add_argument("--json", type=Path, help="also write every repetition here")
+    parser.add_argument("--compare", help="another emergebench executable, run alternately (an A/B)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
     print(json.dumps(versions()))
     every: dict[str, list[dict[str, Any]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         env = warm_home(Path(tmp) / "home")
+        tools = [("", EMERGEBENCH, env)]
+        if args.compare:
+            tools.append((f" [{args.compare}]", args.compare, warm_home(Path(tmp) / "other", args.compare)))
         if not args.skip_startup:
             for _ in range(args.reps):
                 for name, command in STARTUP.items():
@@ -114,14 +125,21 @@ def main() -> None:
         seed = 1000
         with TimedServer(args.latency) as slow, TimedServer(0.0) as instant:
             for rep in range(args.reps):
-                for n in sizes:
-                    seed += 1
-                    done = measure(run_command(n, seed, slow.base_url), env, slow)
-                    every.setdefault(f"run n={n} latency={args.latency}", []).append(run_row(n, args.latency, done))
-                if args.zero_latency_size:
-                    n, seed = args.zero_latency_size, seed + 1
-                    done = measure(run_command(n, seed, instant.base_url), env, instant)
-                    every.setdefault(f"run n={n} latency=0", []).append(run_row(n, 0.0, done))
+                for label, exe, home_env in tools[rep % len(tools) :] + tools[: rep % len(tools)]:
+                    for n in sizes:
+                        seed += 1
+                        done = measure(run_command(n, seed, slow.base_url, exe), home_env, slow)
+                        row = run_row(n, args.latency, done)
+                        every.setdefault(f"run n={n} latency={args.latency}{label}", []).append(row)
+                        print(
+                            f"  n={n}{label}: {row['of_ideal_active']:.2%} of ideal from the first request, "
+                            f"last request to exit {done.after_last_request_s:.3f} s, load {row['load']}",
+                            flush=True,
+                        )
+                    if args.zero_latency_size:
+                        n, seed = args.zero_latency_size, seed + 1
+                        done = measure(run_command(n, seed, instant.base_url, exe), home_env, instant)
+                        every.setdefault(f"run n={n} latency=0{label}", []).append(run_row(n, 0.0, done))
                 print(f"rep {rep + 1}/{args.reps} done, load {loadavg()}", flush=True)
     keys = [
         "wall_s",
@@ -130,6 +148,7 @@ def main() -> None:
         "child_peak_mb",
         "first_request_s",
         "after_last_request_s",
+        "settled_s",
         "active_s",
         "of_ideal_from_start",
         "of_ideal_active",

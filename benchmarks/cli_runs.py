@@ -3,12 +3,18 @@ exit, its CPU time (``RUSAGE_CHILDREN``: the process and every child it waited f
 ingest process) and its peak RSS, read by each Python process itself (``tests/peakrss``), against a
 fixed-latency OpenAI-compatible server on 127.0.0.1 that notes when the first and last requests came.
 
+A process the command leaves running when it exits (emergebench's ingest process checkpoints the
+registry after the run has exited, see registry/src/emergebench_registry/finish.py) is re-parented to the
+benchmark (a child subreaper) and waited for after the timing: the next command never overlaps it, its
+CPU time is counted with the command's and its peak RSS is read; ``settled_s`` says when it exited.
+
 Shared by benchmarks/cli_bench.py (emergebench alone) and benchmarks/peers.py (side by side with
 inspect_ai and lm-eval).
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import platform
@@ -75,6 +81,7 @@ class Measured:
     child_peak_mb: float | None
     first_request_s: float | None
     after_last_request_s: float | None  # end-of-run work: metrics, run.json, the registry's ingest, exit
+    settled_s: float  # from the start until the last process it left running exited (not in wall_s)
     requests: int
     returncode: int
     stdout: str
@@ -98,6 +105,8 @@ def measure(
         full_env["PEAK_RSS_DIR"] = peaks
         if server is not None:
             server.reset()
+        _become_subreaper()
+        already = _children()
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.monotonic()
         proc = subprocess.Popen(
@@ -105,6 +114,12 @@ def measure(
         )
         out, err = proc.communicate(timeout=timeout)
         wall = time.monotonic() - started
+        for left in _children() - already:  # what it left running, now ours: waited for, untimed
+            try:
+                os.waitpid(left, 0)
+            except ChildProcessError:
+                pass
+        settled = time.monotonic() - started
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         peaks_kb = {int(p.name): json.loads(p.read_text())["peak_kb"] for p in Path(peaks).iterdir()}
@@ -118,11 +133,33 @@ def measure(
         child_peak_mb=max(peaks_kb.values()) / 1024 if peaks_kb else None,
         first_request_s=first,
         after_last_request_s=tail,
+        settled_s=settled,
         requests=server.count if server is not None else 0,
         returncode=proc.returncode,
         stdout=out,
         stderr=err,
     )
+
+
+def _become_subreaper() -> None:
+    """Orphaned descendants come to this process (Linux ``PR_SET_CHILD_SUBREAPER``) instead of init."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass  # elsewhere: such a process is not waited for, and its CPU is not counted
+
+
+def _children() -> set[int]:
+    """Pids whose parent is this process (zombies included)."""
+    me, found = os.getpid(), set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == me:
+                    found.add(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    return found
 
 
 def loadavg() -> str:
