@@ -317,3 +317,55 @@ def test_every_hook_has_a_test():
                 tested.add(node.name.removeprefix("test_hook_"))
     missing = sorted(s for s in specs if not any(t == s or t.startswith(s + "_") for t in tested))
     assert not missing, f"hooks without a test_hook_<name> test: {missing}"
+
+
+def test_on_run_finished_may_return_a_wait_called_after_the_runs_own_end(
+    manager, options, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A listener that hands its work to another process returns the wait for it: the runner closes the
+    cache first (overlapping that work), waits before ``run_sync`` returns, and a caller with end work
+    of its own (the CLI's summary) sets ``settle_later`` and calls ``settle()`` after it. A failing wait
+    is printed, never raised."""
+    from emergebench.cache import CallCache
+    from emergebench.runner import Runner, run_coroutine
+
+    events: list[str] = []
+    closing = CallCache.close
+
+    def close(self: CallCache) -> None:
+        events.append("cache closed")
+        closing(self)
+
+    class Listener:
+        @staticmethod
+        @hookimpl
+        def on_run_finished(result: Any, run_dir: Path) -> Any:
+            events.append("handed over")
+            return lambda: events.append("settled")
+
+    class FailingWait:
+        @staticmethod
+        @hookimpl
+        def on_run_finished(result: Any, run_dir: Path) -> Any:
+            def wait() -> None:
+                raise RuntimeError("its process vanished")
+
+            return wait
+
+    manager.register_module(Listener, "listener")
+    manager.register_module(FailingWait, "failing-wait")
+    spec = build_spec("core-test/add", "scripted/echo", task_args={"n": 2}, manager=manager)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(CallCache, "close", close)
+        result = run_sync(spec, options, manager)
+        assert result.status == "complete"
+        assert events == ["handed over", "cache closed", "settled"]
+        assert "its process vanished" in capsys.readouterr().err
+        events.clear()
+        runner = Runner(spec, options, manager)
+        runner.settle_later = True
+        run_coroutine(runner.run())
+        assert events == ["handed over", "cache closed"]
+        runner.settle()
+        runner.settle()  # once only
+        assert events == ["handed over", "cache closed", "settled"]

@@ -6,9 +6,12 @@ with the same outcome and the same warnings as in process. Real subprocesses: te
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 from emergebench_registry import finish
 from emergebench_registry.store import Store
@@ -92,3 +95,35 @@ def test_a_waiting_child_that_died_is_replaced_at_the_end(
     result = reg_run(task_args={"n": 400})
     with reg_store.reader() as con:
         assert con.execute("SELECT n_samples FROM runs WHERE run_id = ?", [result.run_id]).fetchall() == [(400,)]
+
+
+def test_a_failure_after_the_commit_is_not_a_failed_ingest(
+    reg_run, reg_store: Store, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Closing the store (its checkpoint) failing after the run was committed lost nothing (DuckDB replays
+    its write-ahead log): no warning that the run was not added, and the run is there."""
+    real = Store.writer
+
+    @contextmanager
+    def failing_close(self: Store, config: Any = None) -> Iterator[Any]:
+        with real(self, config) as con:
+            yield con
+        raise duckdb.IOException("could not checkpoint: disk full")
+
+    monkeypatch.setattr(Store, "writer", failing_close)
+    result = reg_run()  # small: ingested in process, through Store.writer
+    monkeypatch.setattr(Store, "writer", real)
+    assert "not added to the registry" not in capfd.readouterr().err
+    with reg_store.reader() as con:
+        assert con.execute("SELECT n_samples FROM runs WHERE run_id = ?", [result.run_id]).fetchall() == [(6,)]
+
+
+def test_a_failure_before_the_commit_still_warns(
+    reg_run, reg_store: Store, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise duckdb.IOException("could not write: disk full")
+
+    monkeypatch.setattr("emergebench_registry.ingest.ingest_run_dir", broken)
+    result = reg_run()
+    assert f"Warning: run {result.run_id} was not added to the registry" in capfd.readouterr().err

@@ -68,8 +68,10 @@ def _stored(home: Path, run_id: str) -> tuple[list[tuple], int]:
 
 
 def _assert_unlocked(home: Path) -> None:
+    """The writer lock is free, or freed soon: a run's ingest process may still be checkpointing the run
+    it stored (see finish.py), as any writer might; one that never lets go fails here."""
     lock = FileLock(str(home / "registry.duckdb") + ".lock")
-    lock.acquire(timeout=0)  # raises Timeout if a process still holds the writer lock
+    lock.acquire(timeout=60)  # raises Timeout if a process keeps holding the writer lock
     lock.release()
 
 
@@ -140,7 +142,7 @@ def test_ctrl_c_stores_the_interrupted_run_and_leaves_no_ingest_process(reg_home
     assert proc.returncode == 130, err
     assert b"Interrupted" in err and b"Traceback" not in err and b"not added to the registry" not in err, err
     for pid in children:
-        assert not _alive(pid), _cmdline(pid)
+        _wait_gone(pid)  # it stored the run, then checkpoints and leaves on its own
     _assert_unlocked(reg_home)
     done = len(list(iter_journal(journal)))
     assert _stored(reg_home, journal.parent.name) == ([("interrupted", done, 400)], done)
@@ -186,7 +188,10 @@ def test_the_run_process_never_imports_duckdb_nor_the_ingest_process_pyarrow(reg
     command = ["run", "regtest/quiz", "-m", "scripted/constant", "-T", "n=400", "-c", "8"]
     proc = subprocess.run([*EMERGEBENCH, *command], env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
-    notes = [json.loads(p.read_text()) for p in seen.iterdir()]
+    _assert_unlocked(reg_home)  # the ingest process may still be checkpointing: its note comes as it exits
+    deadline = time.monotonic() + 60
+    while len(notes := [json.loads(p.read_text()) for p in seen.iterdir()]) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
     (run,) = [note for note in notes if "run" in note["argv"]]
     assert not run["duckdb"] and not run["pyarrow"], notes
     (child,) = [note for note in notes if note["argv"][1:2] == ["--wait"]]  # argv[0] is finish.py
@@ -233,3 +238,142 @@ def test_the_ingest_process_leaves_when_the_run_dies_while_a_fork_keeps_its_stdi
             os.kill(pid, signal.SIGKILL)
     _assert_unlocked(reg_home)
     assert not (reg_home / "registry.duckdb").exists()  # it stored nothing
+
+
+def _hold_after_commit(env: dict[str, str], tmp_path: Path, before: bool = False) -> Path:
+    """Make the ingest process stop right after it stored the run (its COMMIT, and ``stored`` said to the
+    run) and before it detaches (checkpoints) the store, or with ``before`` just before it starts storing,
+    until ``release`` appears in the returned folder; it writes its pid to ``held`` there first. Through a
+    sitecustomize, so the real processes run."""
+    hold = tmp_path / "hold"
+    probe = tmp_path / "hold-probe"
+    hold.mkdir()
+    probe.mkdir()
+    (probe / "sitecustomize.py").write_text(
+        "import os, sys, time\n"
+        f"folder = {str(hold)!r}\n"
+        "def hold():\n"
+        "    open(os.path.join(folder, 'pid'), 'w').write(str(os.getpid()))\n"
+        "    os.replace(os.path.join(folder, 'pid'), os.path.join(folder, 'held'))\n"
+        "    deadline = time.monotonic() + 300  # never left behind for good\n"
+        "    while not os.path.exists(os.path.join(folder, 'release')) and time.monotonic() < deadline:\n"
+        "        time.sleep(0.01)\n"
+        f"if {FINISH!r} in sys.orig_argv and {before!r}:\n"
+        "    from emergebench_registry import ingest\n"
+        "    ingest_run_dir = ingest.ingest_run_dir\n"
+        "    def held(*args, **kwargs):\n"
+        "        hold()\n"
+        "        return ingest_run_dir(*args, **kwargs)\n"
+        "    ingest.ingest_run_dir = held\n"
+        f"elif {FINISH!r} in sys.orig_argv:\n"
+        "    from contextlib import contextmanager\n"
+        "    from emergebench_registry import store\n"
+        "    attached = store.Store.attached\n"
+        "    @contextmanager\n"
+        "    def held(self, con):\n"
+        "        with attached(self, con) as c:\n"
+        "            yield c\n"
+        "            hold()\n"
+        "    store.Store.attached = held\n"
+    )
+    env["PYTHONPATH"] = os.pathsep.join([str(probe), env["PYTHONPATH"]])
+    return hold
+
+
+def _held_pid(hold: Path) -> int:
+    deadline = time.monotonic() + 60
+    while not (hold / "held").exists():
+        assert time.monotonic() < deadline, "the ingest process never stored the run"
+        time.sleep(0.01)
+    return int((hold / "held").read_text())
+
+
+def _run_400(env: dict[str, str], hold: Path) -> subprocess.CompletedProcess[str]:
+    command = ["run", "regtest/quiz", "-m", "scripted/function", "-M", "function=registry_testplugin:solve_sum"]
+    try:
+        return subprocess.run(
+            [*EMERGEBENCH, *command, "-T", "n=400", "-c", "8"], env=env, capture_output=True, text=True, timeout=300
+        )
+    except subprocess.TimeoutExpired:
+        (hold / "release").touch()  # a run that waits for its ingest process's exit never returns here
+        raise
+
+
+def test_the_run_exits_once_its_ingest_committed_and_a_reader_right_after_sees_the_run(
+    reg_home: Path, tmp_path: Path
+) -> None:
+    """The run waits for its ingest process's COMMIT, not for its checkpoint and exit (issue #18): here the
+    ingest process cannot detach the store before the run has exited, and a command started then waits for
+    the store and sees the whole run."""
+    env = cli_env(tmp_path, reg_home)
+    hold = _hold_after_commit(env, tmp_path)
+    proc = _run_400(env, hold)  # returns although the ingest process is held until after it returned
+    assert proc.returncode == 0, proc.stderr
+    assert "Warning" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    child = _held_pid(hold)
+    assert _alive(child) and FINISH in _cmdline(child)
+    (run_dir,) = reg_home.glob("runs/*")
+    query = ["sql", "-f", "json", "--no-scan", "SELECT run_id, status, n_samples FROM runs"]
+    reader = subprocess.Popen(
+        [*EMERGEBENCH, *query], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    (hold / "release").touch()
+    out, err = reader.communicate(timeout=300)
+    assert reader.returncode == 0, err
+    assert json.loads(out) == [{"run_id": run_dir.name, "status": "complete", "n_samples": 400}]
+    _wait_gone(child)
+    _assert_unlocked(reg_home)
+
+
+def test_an_ingest_process_killed_after_its_commit_loses_nothing(reg_home: Path, tmp_path: Path) -> None:
+    """What the run was told is stored is durable: the ingest process dying before its checkpoint (SIGKILL)
+    leaves the run in DuckDB's write-ahead log, which the next connection reads; the run did not warn."""
+    env = cli_env(tmp_path, reg_home)
+    hold = _hold_after_commit(env, tmp_path)
+    proc = _run_400(env, hold)
+    assert proc.returncode == 0, proc.stderr
+    assert "Warning" not in proc.stderr, proc.stderr
+    child = _held_pid(hold)
+    os.kill(child, signal.SIGKILL)
+    _wait_gone(child)
+    assert (reg_home / "registry.duckdb.wal").exists()  # it never checkpointed
+    _assert_unlocked(reg_home)
+    (run_dir,) = reg_home.glob("runs/*")
+    assert _stored(reg_home, run_dir.name) == ([("complete", 400, 400)], 400)
+
+
+def test_the_summary_prints_while_the_ingest_process_stores_the_run(reg_home: Path, tmp_path: Path) -> None:
+    """The run's own end work (closing the cache, the summary) overlaps its ingest process's work: here the
+    ingest process cannot store anything before the test sees the summary, and the run still waits for it."""
+    env = {**cli_env(tmp_path, reg_home), "PYTHONUNBUFFERED": "1"}
+    hold = _hold_after_commit(env, tmp_path, before=True)
+    command = ["run", "regtest/quiz", "-m", "scripted/function", "-M", "function=registry_testplugin:solve_sum"]
+    proc = subprocess.Popen(
+        [*EMERGEBENCH, *command, "-T", "n=400", "-c", "8"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        lines = []
+        while not (lines and lines[-1].startswith("run ")):  # the summary's last line: "run <id>: <folder>"
+            line = proc.stdout.readline()
+            assert line, f"the run exited before its summary: {lines} {proc.stderr.read() if proc.stderr else ''}"
+            lines.append(line)
+        child = _held_pid(hold)
+        assert proc.poll() is None, "the run waits for its ingest process to store the run"
+        (hold / "release").touch()
+        out, err = proc.communicate(timeout=300)
+    finally:
+        (hold / "release").touch()
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "Warning" not in err, err
+    (run_dir,) = reg_home.glob("runs/*")
+    assert lines[-1].startswith(f"run {run_dir.name}: ")
+    _wait_gone(child)
+    assert _stored(reg_home, run_dir.name) == ([("complete", 400, 400)], 400)

@@ -422,25 +422,33 @@ def _run_one(
             options.secrets.setdefault(model_id, {}).update(secret)
     spec = build_spec(task, model, **spec_kwargs)
     runner = Runner(spec, options)
+    runner.settle_later = True  # the registry's ingest process stores the run while the summary prints
     try:
-        result: RunResult = run_coroutine(runner.run())
-    except CostLimitReached as stop:
-        result = runner.result
-        print_summary(result, (options.runs_dir or _runs_dir()) / result.run_id)
-        _echo_err(
-            f"Stopped: the next call would pass --cost-limit (${stop.limit:.4f}; spent ${stop.spent:.4f}). "
-            "Raise the limit and re-run the same command to continue."
-        )
-        raise SystemExit(EXIT_COST_LIMIT) from None
-    except KeyboardInterrupt:
-        partial: RunResult | None = getattr(runner, "result", None)
-        if partial is not None:
+        try:
+            result: RunResult = run_coroutine(runner.run())
+        except CostLimitReached as stop:
+            result = runner.result
+            print_summary(result, (options.runs_dir or _runs_dir()) / result.run_id)
             _echo_err(
-                f"Interrupted: {partial.n_samples} finished samples kept in run {partial.run_id}; "
-                "re-run the same command (or add --resume) to continue."
+                f"Stopped: the next call would pass --cost-limit (${stop.limit:.4f}; spent ${stop.spent:.4f}). "
+                "Raise the limit and re-run the same command to continue."
             )
-        raise SystemExit(130) from None
-    print_summary(result, (options.runs_dir or _runs_dir()) / result.run_id)
+            raise SystemExit(EXIT_COST_LIMIT) from None
+        except KeyboardInterrupt:
+            partial: RunResult | None = getattr(runner, "result", None)
+            if partial is not None:
+                _echo_err(
+                    f"Interrupted: {partial.n_samples} finished samples kept in run {partial.run_id}; "
+                    "re-run the same command (or add --resume) to continue."
+                )
+            raise SystemExit(130) from None
+        print_summary(result, (options.runs_dir or _runs_dir()) / result.run_id)
+    finally:
+        try:
+            runner.settle()  # the run is stored (or its failure said) before the command goes on or exits
+        except KeyboardInterrupt:  # the ingest process, in a session of its own, still stores the run
+            _echo_err("Interrupted while the registry stored the run; its ingest process goes on without us.")
+            raise SystemExit(130) from None
     return result
 
 

@@ -58,11 +58,13 @@ def on_run_started(result: RunResult, run_dir: Path) -> None:
 
 
 @hookspec
-def on_run_finished(result: RunResult, run_dir: Path) -> None:
+def on_run_finished(result: RunResult, run_dir: Path) -> Callable[[], object] | None:
     """Called once when a run ends, complete or not, with its RunResult and journal folder.
 
     The registry plugin ingests the run here; a failure in one implementation is reported and
-    never loses the run, whose journal stays on disk.
+    never loses the run, whose journal stays on disk. An implementation that hands its work to another
+    process may return a function that waits for it: the run's own end work (closing the cache, the
+    CLI's summary) then overlaps it, and the function is called before the run is over.
     """
 
 

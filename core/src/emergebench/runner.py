@@ -199,6 +199,10 @@ class Runner:
         self._warnings: list[str] = []
         self._ledger: RunLedger | None = None  # counts and metrics of the final results (no result is kept)
         self._journal: Journal | None = None
+        # Set by a caller that has end work of its own (the CLI prints the summary): the end of what
+        # ``on_run_finished`` started is then left to its ``settle()`` call, so the two overlap.
+        self.settle_later = False
+        self._unsettled: list[Callable[[], object]] = []
 
     def _task(self) -> Task[Any]:
         task_cls = self.manager.catalog.task(self.spec.task)
@@ -525,12 +529,17 @@ class Runner:
         stopped: bool,
         stop_reason: str | None,
     ) -> RunResult:
-        """The end of a run or a re-scoring: close the journal and cache, finish the result, tell plugins."""
+        """The end of a run or a re-scoring: close the journal, commit the cache's answers, finish the
+        result, tell plugins, then close the cache (its checkpoint, ~5-15 ms) while what a plugin handed
+        on (the registry's ingest process) works, and wait for that unless ``settle_later``."""
         journal.close()
-        cache.close()
+        cache.flush()  # a commit error is reported in the result's warnings; closing reports nothing
         final = self._finish(result, task, journal, stopped, stop_reason)
         self._notify(final, run_dir)
+        cache.close()
         self.result = final
+        if not self.settle_later:
+            self.settle()
         return final
 
     def _finish(
@@ -574,7 +583,18 @@ class Runner:
         return final
 
     def _notify(self, result: RunResult, run_dir: Path) -> None:
-        self.manager.call_guarded("on_run_finished", result=result, run_dir=run_dir)
+        finishing = self.manager.call_guarded("on_run_finished", result=result, run_dir=run_dir)
+        self._unsettled += [done for done in finishing if callable(done)]
+
+    def settle(self) -> None:
+        """Wait for the work ``on_run_finished`` implementations left running (they returned a function
+        that waits for it); a failing one is printed, never raised, as a failing hook is."""
+        while self._unsettled:
+            done = self._unsettled.pop(0)
+            try:
+                done()
+            except Exception as exc:  # noqa: BLE001 - the run's own outcome stands
+                _print_problem(f"finishing on_run_finished raised {type(exc).__name__}: {exc}")
 
 
 def _print_problem(message: str) -> None:

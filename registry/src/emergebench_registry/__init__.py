@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,14 +31,15 @@ def on_run_started(result: Any, run_dir: Path) -> None:
 
 
 @hookimpl
-def on_run_finished(result: Any, run_dir: Path) -> None:
+def on_run_finished(result: Any, run_dir: Path) -> Callable[[], None] | None:
     """Ingest the run as it ends (a large run by its waiting child process, see ``finish``); the journal
     stays on disk, so a failure here loses nothing. A failure is printed (never raised: the run itself
     succeeded) with the reason and the next step, so a run missing from the registry never goes unnoticed.
+    A run handed to a child process returns the wait for it, called once the run's own end work is done.
     """
     from .finish import ingest_finished
 
-    ingest_finished(result, Path(run_dir))
+    return ingest_finished(result, Path(run_dir))
 
 
 @hookimpl

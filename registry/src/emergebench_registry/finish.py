@@ -9,6 +9,18 @@ in flight, then waits on its stdin. When the run ends it writes its RunResult th
 child, so the registry is up to date when ``emergebench run`` exits and the run's process never loads
 DuckDB; what is left after the last sample is the ingest itself (issue #18's throughput goal).
 
+The run hands its result over before its own remaining end work (closing the call cache, the CLI's
+summary), which overlaps the ingest: ``on_run_finished`` returns the wait for the child, which the runner
+calls afterwards (``Runner.settle``). It waits only until the run is stored: right after its COMMIT the
+child lets go of the run's stderr and writes ``STORED`` on its stdout, a pipe the run reads, and the run
+goes on to exit; the child then
+detaches the store (DuckDB's checkpoint, ~20 ms at 5,000 samples) and exits on its own, holding the
+registry's lock until it is done, so a command started right after waits on the lock as for any other
+writer. Nothing is lost if the checkpoint fails or the child dies then: the committed rows are in DuckDB's
+write-ahead log, which the next connection replays, so such a failure is not reported as a failed ingest.
+A child that leaves without saying ``STORED`` stored nothing: its own warning, or the run's for an exit
+code other than 0, says so, as before.
+
 The child holds the registry's lock only while it stores the run, never while the run is in flight.
 If the run dies first (SIGKILL, a crash), the child's stdin closes without a result (or, when a forked
 process keeps the pipe open, the child sees the run's pid is no longer its parent's) and it leaves
@@ -28,6 +40,7 @@ import os
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -46,14 +59,20 @@ INLINE_BYTES = 256 * 1024
 WARM_SAMPLES = 200
 MODULE = "emergebench_registry.finish"
 WAIT_FLAG = "--wait"
+# What the child writes on its stdout once the run is committed (see ``_say_stored``).
+STORED = b"stored\n"
 INGEST_LATER = "run `emergebench ingest` to add it"
 
 # The waiting ingest process of each run folder this process is running.
 _waiting: dict[Path, subprocess.Popen[bytes]] = {}
+# Ingest processes that stored their run and are checkpointing: reaped by the next call here (a thread
+# per process would cost its start, up to ~7 ms on a busy machine, right before the run's exit).
+_detaching: list[subprocess.Popen[bytes]] = []
 
 
 def start_for(result: RunResult, run_dir: Path) -> None:
     """Start the ingest process of a run expected to be large, to wait for its result."""
+    _reap_detached()
     key = Path(run_dir).resolve()
     stale = _waiting.pop(key, None)
     if stale is not None:  # a run of this folder that never reported its end (cannot happen through the runner)
@@ -64,38 +83,65 @@ def start_for(result: RunResult, run_dir: Path) -> None:
         _waiting[key] = subprocess.Popen(
             [sys.executable, "-m", MODULE, WAIT_FLAG, str(os.getpid()), str(run_dir)],
             stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
             start_new_session=True,  # a Ctrl-C meant for the run never reaches it
         )
     except OSError:
         pass  # the end falls back to a child started then, which says so if it cannot start either
 
 
-def ingest_finished(result: RunResult, run_dir: Path) -> None:
-    """Ingest a run that just ended; a failure is printed (with the next step), never raised."""
+def ingest_finished(result: RunResult, run_dir: Path) -> Callable[[], None] | None:
+    """Ingest a run that just ended; a failure is printed (with the next step), never raised. A run
+    handed to an ingest process returns the wait for it (``_wait_stored``), for the caller to call once
+    its own end work is done."""
+    _reap_detached()
     child = _waiting.pop(Path(run_dir).resolve(), None)
     if child is not None and child.poll() is None:
-        # a second Ctrl-C while waiting interrupts only the run: the child, in its own session, still stores it
-        child.communicate(result.model_dump_json().encode())
-        if child.returncode != 0:
-            _warn(run_dir, f"the ingest process exited with code {child.returncode}; {INGEST_LATER}")
-        return
+        return _hand_over(child, result, run_dir)
     if child is not None:  # it died while the run went on (its error is printed): start afresh
         child.wait()
     if _journal_bytes(run_dir) <= INLINE_BYTES:
         ingest_here(result, run_dir)
-        return
+        return None
     try:
-        done = subprocess.run(
-            [sys.executable, "-m", MODULE, str(run_dir)],
-            input=result.model_dump_json(),
-            text=True,
-            check=False,
+        child = subprocess.Popen(
+            [sys.executable, "-m", MODULE, str(run_dir)], stdin=subprocess.PIPE, stdout=subprocess.PIPE
         )
     except OSError as exc:
         _warn(run_dir, f"the ingest process could not start ({exc}); {INGEST_LATER}")
+        return None
+    return _hand_over(child, result, run_dir)
+
+
+def _hand_over(child: subprocess.Popen[bytes], result: RunResult, run_dir: Path) -> Callable[[], None]:
+    """Give an ingest process the run's result; returns the wait for its word that the run is stored."""
+    assert child.stdin is not None
+    try:
+        with child.stdin:
+            child.stdin.write(result.model_dump_json().encode())
+    except BrokenPipeError:
+        pass  # it is gone already: its exit code tells when waited for
+    return lambda: _wait_stored(child, run_dir)
+
+
+def _wait_stored(child: subprocess.Popen[bytes], run_dir: Path) -> None:
+    """Wait until the ingest process says the run is stored (its COMMIT is done; it checkpoints and exits
+    on its own, reaped later) or leaves without saying so. A second Ctrl-C meanwhile
+    interrupts only the run: the child, in its own session, still stores it."""
+    assert child.stdout is not None
+    said = child.stdout.read(len(STORED))  # returns at STORED, or at EOF when it leaves without it
+    child.stdout.close()
+    if said == STORED:
+        _detaching.append(child)
         return
-    if done.returncode != 0:
-        _warn(run_dir, f"the ingest process exited with code {done.returncode}; {INGEST_LATER}")
+    child.wait()
+    if child.returncode != 0:
+        _warn(run_dir, f"the ingest process exited with code {child.returncode}; {INGEST_LATER}")
+
+
+def _reap_detached() -> None:
+    """Collect the exit of ingest processes done checkpointing (no zombies in a long-lived process)."""
+    _detaching[:] = [child for child in _detaching if child.poll() is None]
 
 
 def _journal_bytes(run_dir: Path) -> int:
@@ -116,20 +162,33 @@ def _let_go(child: subprocess.Popen[bytes]) -> None:
     child.wait()
 
 
-def ingest_here(result: RunResult | None, run_dir: Path, con: duckdb.DuckDBPyConnection | None = None) -> None:
+def ingest_here(
+    result: RunResult | None,
+    run_dir: Path,
+    con: duckdb.DuckDBPyConnection | None = None,
+    stored: Callable[[], None] | None = None,
+) -> None:
     """Ingest in this process (the journal stays on disk, so a failure here loses nothing); on ``con``
-    (an open in-memory connection) when given, with the store attached to it."""
+    (an open in-memory connection) when given, with the store attached to it. ``stored`` is called
+    once the run is committed, before the store is closed (checkpointed); a failure after that point
+    lost nothing (DuckDB replays its write-ahead log) and is not reported."""
     from .ingest import ingest_run_dir, skip_reason
     from .store import Store
 
     store = Store()
+    committed = False
     try:
         with store.writer() if con is None else store.attached(con) as writer:
             ingest_run_dir(writer, run_dir, result)
+            committed = True
+            if stored is not None:
+                stored()
     except UsageError as exc:  # a damaged or locked store: its message already says what to do
-        _warn(run_dir, str(exc))
+        if not committed:
+            _warn(run_dir, str(exc))
     except Exception as exc:  # noqa: BLE001 - whatever the folder holds, the run's own outcome stands
-        _warn(run_dir, skip_reason(run_dir, exc))
+        if not committed:
+            _warn(run_dir, skip_reason(run_dir, exc))
 
 
 def _warn(run_dir: Path, why: str) -> None:
@@ -149,6 +208,20 @@ def _warm_up() -> duckdb.DuckDBPyConnection:
     con.execute("USE memory")  # first uses of USE and of information_schema (the migration check): ~8 ms
     schema.current_version(con)
     return con
+
+
+def _say_stored() -> None:
+    """Tell the run its result is committed, so it can exit while this process checkpoints. The run's
+    stderr is let go first (``/dev/null`` takes its place): a pipe the run writes to (``| tee``, a
+    benchmark reading to the end) then closes when the run exits, not when this process does."""
+    sys.stderr.flush()
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        os.write(1, STORED)
+        os.dup2(devnull, 1)  # the run reads no further: its end of the pipe is closed
+    finally:
+        os.close(devnull)
 
 
 def _leave_when_orphaned(parent: int, handed: threading.Event) -> None:
@@ -181,7 +254,7 @@ def main() -> None:
         if not text.strip():
             exit_now(0)
     result = RunResult.model_validate_json(text) if text.strip() else None
-    ingest_here(result, run_dir, con)
+    ingest_here(result, run_dir, con, _say_stored)
     exit_now(0)  # the in-memory DuckDB holds nothing to keep: no close, no teardown
 
 
