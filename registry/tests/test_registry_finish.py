@@ -6,6 +6,7 @@ with the same outcome and the same warnings as in process. Real subprocesses: te
 from __future__ import annotations
 
 import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -127,3 +128,42 @@ def test_a_failure_before_the_commit_still_warns(
     monkeypatch.setattr("emergebench_registry.ingest.ingest_run_dir", broken)
     result = reg_run()
     assert f"Warning: run {result.run_id} was not added to the registry" in capfd.readouterr().err
+
+
+def _fake_child(script: str) -> subprocess.Popen[bytes]:
+    """A process standing in for the ingest process: it reads the result from stdin, then runs ``script``."""
+    code = "import os, sys, time\nsys.stdin.buffer.read()\n" + script
+    return subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+
+
+def test_the_wait_ends_at_stored_even_after_other_output_and_leaves_the_child_running(
+    reg_run, reg_home: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    result = reg_run()
+    child = _fake_child(
+        "os.write(1, b'progress 50%\\r' * 1000)\n"  # what DuckDB's progress bar prints on a long ingest
+        "os.write(1, b'stored\\n')\n"
+        "os.dup2(os.open(os.devnull, os.O_WRONLY), 1)\n"
+        "time.sleep(60)\n"  # its checkpoint: the run does not wait for it
+    )
+    try:
+        finish._hand_over(child, result, reg_home / "runs" / result.run_id)()
+        assert child.poll() is None, "the run waited for the ingest process to exit"
+        assert child in finish._detaching
+    finally:
+        child.kill()
+        child.wait()
+    finish._reap_detached()
+    assert child not in finish._detaching
+    assert "Warning" not in capfd.readouterr().err
+
+
+def test_a_child_that_leaves_without_saying_stored_is_reported(
+    reg_run, reg_home: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    result = reg_run()
+    child = _fake_child("os.write(1, b'stor')\nsys.exit(3)\n")  # died mid-word: nothing was committed
+    finish._hand_over(child, result, reg_home / "runs" / result.run_id)()
+    assert child.returncode == 3
+    err = capfd.readouterr().err
+    assert f"Warning: run {result.run_id} was not added to the registry" in err and "code 3" in err

@@ -129,9 +129,11 @@ def _wait_stored(child: subprocess.Popen[bytes], run_dir: Path) -> None:
     on its own, reaped later) or leaves without saying so. A second Ctrl-C meanwhile
     interrupts only the run: the child, in its own session, still stores it."""
     assert child.stdout is not None
-    said = child.stdout.read(len(STORED))  # returns at STORED, or at EOF when it leaves without it
+    # to EOF, which comes right after STORED (the child lets go of its stdout then) or when it exits;
+    # whatever it printed before (DuckDB's progress bar on a long ingest) comes first
+    said = child.stdout.read()
     child.stdout.close()
-    if said == STORED:
+    if said.endswith(STORED):
         _detaching.append(child)
         return
     child.wait()
