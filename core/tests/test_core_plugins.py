@@ -369,3 +369,22 @@ def test_on_run_finished_may_return_a_wait_called_after_the_runs_own_end(
         runner.settle()
         runner.settle()  # once only
         assert events == ["handed over", "cache closed", "settled"]
+
+
+def test_a_call_that_outlives_its_timeout_is_a_transient_error_and_the_run_goes_on(manager, options) -> None:
+    """The per-call timeout (``RetryPolicy.timeout_s``) ends a call that does not answer in time with a
+    TransientModelError, retried like any other; with no attempt left the sample fails and the run goes on.
+    (No test covered it; it guards a change of how the deadline is kept, see docs/benchmarks.md.)"""
+    from emergebench.retry import RetryPolicy
+
+    options.retry = RetryPolicy(max_attempts=2, initial_wait_s=0.0, timeout_s=0.05)
+    spec = build_spec(
+        "core-test/add", "scripted/constant", model_args={"delay_s": 5.0}, task_args={"n": 2}, manager=manager
+    )
+    result = run_sync(spec, options, manager)
+    assert (result.n_samples, result.n_errors) == (2, 2)
+    assert result.errors == {"TransientModelError": 2}
+    from emergebench.journal import iter_journal
+
+    lines = list(iter_journal(options.runs_dir / result.run_id / "journal.jsonl"))
+    assert [line.error for line in lines] == ["TransientModelError: no answer within 0.05 s (timeout)"] * 2
