@@ -388,3 +388,55 @@ def test_a_call_that_outlives_its_timeout_is_a_transient_error_and_the_run_goes_
 
     lines = list(iter_journal(options.runs_dir / result.run_id / "journal.jsonl"))
     assert [line.error for line in lines] == ["TransientModelError: no answer within 0.05 s (timeout)"] * 2
+
+
+def test_calls_wait_in_the_samples_own_task_once_answers_come_slowly() -> None:
+    """How a call waits follows how fast answers come (issue #18): fast answers in a task of the call's
+    own (``wait_for``: answers are then handled in bursts, less CPU), and once an answer took
+    SLOW_ANSWER_S or more, in the sample's own task (its next request then goes out at once). A
+    timeout counts as slow. Observed from inside the model: the task its ``generate`` runs in."""
+    import asyncio
+
+    from emergebench.context import SLOW_ANSWER_S, ModelHandle, RunServices
+    from emergebench.model import Model
+    from emergebench.records import ModelInfo, ModelOutput
+    from emergebench.retry import RetryPolicy
+
+    class Timed(Model):
+        def __init__(self) -> None:
+            super().__init__("test/timed", ModelInfo(id="test/timed", provider="test", name="timed"))
+            self.delays: list[float] = []
+            self.in_callers_task: list[bool] = []
+            self.caller: asyncio.Task[Any] | None = None
+
+        async def generate(self, messages: Any, config: Any) -> ModelOutput:
+            self.in_callers_task.append(asyncio.current_task() is self.caller)
+            await asyncio.sleep(self.delays.pop(0))
+            return ModelOutput(text="ok")
+
+    async def scenario() -> tuple[list[bool], list[bool]]:
+        model = Timed()
+        model.caller = asyncio.current_task()
+        services = RunServices(
+            cache=None, read_cache=False, call_slots=asyncio.Semaphore(4),
+            retry=RetryPolicy(max_attempts=1, timeout_s=SLOW_ANSWER_S * 4),
+        )  # fmt: skip
+        handle = ModelHandle(model, role="subject", services=services, records=[], run_seed=0, epoch=0)
+        slow, fast = SLOW_ANSWER_S * 1.5, 0.0
+        states = []
+        model.delays = [fast, slow, slow, fast, fast]
+        for n in range(5):
+            await handle.generate(f"q{n}", cache_salt=str(n))
+            states.append(services.answers_slowly)
+        model.delays = [SLOW_ANSWER_S * 10]  # outlives the timeout
+        services.answers_slowly = False
+        with pytest.raises(Exception, match="timeout"):
+            await handle.generate("late")
+        states.append(services.answers_slowly)
+        return model.in_callers_task, states
+
+    in_callers_task, states = asyncio.run(scenario())
+    # call 1 (fast) and call 2 start before any slow answer; call 3 follows a slow one, call 4 too;
+    # call 5 follows a fast answer again; the timed-out call started after a reset to fast
+    assert in_callers_task == [False, False, True, True, False, False]
+    assert states == [False, True, True, False, False, True]
