@@ -19,7 +19,7 @@ interleaved by size; the load average is printed beside every wall figure.
     .venv/bin/python benchmarks/cli_bench.py --reps 3 --sizes 1000,5000 --skip-startup
 
 ``--compare OTHER`` times a second ``emergebench`` executable (e.g. a worktree of main:
-``/work/wt/bench/.venv/bin/emergebench``) in its own warmed home against the same servers, alternating
+``../bench/.venv/bin/emergebench``) in its own warmed home against the same servers, alternating
 which goes first every repetition, for an A/B on a shared machine; its rows are labelled ``[OTHER]``.
 
     .venv/bin/python benchmarks/cli_bench.py --reps 5 --sizes 5000 --skip-startup --zero-latency-size 0 \
