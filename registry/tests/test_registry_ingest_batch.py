@@ -117,3 +117,30 @@ def test_the_batch_is_refused_whole_and_each_folder_stored_alone(
     got = [(r.run_id, r.status, r.samples, r.damaged_lines) for r in ingest_paths(batched, folders)]
     assert got == expected and all(r[1] == "complete" for r in got)
     assert rows(batched) == rows(oracle)
+
+
+def test_a_batch_keeps_the_model_facts_one_at_a_time_keeps(reg_run, reg_home: Path, tmp_path: Path) -> None:
+    """Runs of one model that disagree on its metadata: stored together, the later run's known facts win,
+    field by field, exactly as when each folder is stored in turn (a rebuild must not change a model's
+    family or size). Hand-worked: family alpha, then unknown, then beta; size 7e9, then 1e9, then unknown."""
+    run_dir = reg_home / "runs" / reg_run().run_id
+    facts = [("alpha", 7_000_000_000), (None, 1_000_000_000), ("beta", None)]
+    folders = []
+    for i, (family, parameters) in enumerate(facts):
+        copy = bad_copy(run_dir, f"-m{i}")
+        result = json.loads((copy / "run.json").read_text())
+        result["model"].update(family=family, parameters=parameters)
+        (copy / "run.json").write_text(json.dumps(result))
+        text = (copy / "journal.jsonl").read_text()
+        (copy / "journal.jsonl").write_text(text.replace(f'"{run_dir.name}"', f'"{copy.name}"'))
+        folders.append(copy)
+    model_id = json.loads((run_dir / "run.json").read_text())["model"]["id"]
+    query = "SELECT family, parameters FROM model_sources WHERE model_id = ? AND source = 'local'"
+
+    oracle = Store(tmp_path / "oracle.duckdb")
+    one_by_one(oracle, folders)
+    batched = Store(tmp_path / "batched.duckdb")
+    ingest_paths(batched, folders)
+    for store in (oracle, batched):
+        with store.reader() as con:
+            assert con.execute(query, [model_id]).fetchall() == [("beta", 1_000_000_000)]

@@ -450,16 +450,21 @@ def replace_runs(
             con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {relation}")
     if models is None or (not isinstance(models, str) and not models.num_rows):
         return
-    relation = models if isinstance(models, str) else "_models_in"
-    if not isinstance(models, str):
-        con.register("_models_in", models)
+    if isinstance(models, str):
+        ordered = f"(SELECT *, rowid AS _pos FROM {models})"  # a temp table's rowid is its insertion order
+    else:
+        import pyarrow as pa  # already loaded: ``models`` is an Arrow table
+
+        con.register("_models_in", models.append_column("_pos", pa.array(range(models.num_rows), pa.int64())))
+        ordered = "_models_in"
     # Each source keeps its own row (see the ``models`` view); within one source, known facts
-    # (family, size) are never erased by a later run that lacks them. Several runs of one model
-    # in a batch give one row (an upsert cannot touch a row twice).
+    # (family, size) are never erased by a later run that lacks them. Several runs of one model in a
+    # batch give one row (an upsert cannot touch a row twice): field by field, the last known value in
+    # run order (``arg_max`` skips nulls), as storing the runs one at a time would leave it.
+    latest = ", ".join(f"arg_max({c}, _pos)" for c in column_names("models")[1:])
     con.execute(
         f"""INSERT INTO model_sources
-               SELECT model_id, max(provider), max(name), max(family), max(parameters), max(quantization), ?
-               FROM {relation} GROUP BY model_id
+               SELECT model_id, {latest}, ? FROM {ordered} GROUP BY model_id
                ON CONFLICT (model_id, source) DO UPDATE SET
                  provider = coalesce(excluded.provider, provider), name = coalesce(excluded.name, name),
                  family = coalesce(excluded.family, family), parameters = coalesce(excluded.parameters, parameters),
