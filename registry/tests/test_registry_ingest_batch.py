@@ -5,11 +5,13 @@ others. The oracle is the one-folder path (``ingest_run_dir``), run on a second 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import emergebench_registry.ingest_batch as ingest_batch
 import pytest
-from emergebench_registry.ingest import ingest_paths, ingest_run_dir, skip_reason
+from emergebench.run_ids import start_order
+from emergebench_registry.ingest import ingest_changed, ingest_paths, ingest_run_dir, skip_reason
 from emergebench_registry.store import Store
 from test_registry_rebuild import bad_copy
 
@@ -144,3 +146,29 @@ def test_a_batch_keeps_the_model_facts_one_at_a_time_keeps(reg_run, reg_home: Pa
     for store in (oracle, batched):
         with store.reader() as con:
             assert con.execute(query, [model_id]).fetchall() == [("beta", 1_000_000_000)]
+
+
+def test_a_rebuild_takes_runs_in_the_order_they_started(reg_run, reg_home: Path, tmp_path: Path) -> None:
+    """Run ids are ``<spec id>-<start time>-<random>``, so folder-name order is spec order. A rebuild
+    stores the runs in start order, as they were stored when each one ended: the newer run's facts about
+    its model win whatever its spec id sorts like."""
+    run_dir = reg_home / "runs" / reg_run().run_id
+    assert start_order(run_dir.name)[0], f"{run_dir.name} does not carry its start time where expected"
+    runs = tmp_path / "runs"
+    older, newer = "ffff000000000000-20261201T000000-0001", "0000000000000000-20261202T000000-0002"
+    for run_id, family in ((older, "old-family"), (newer, "new-family")):
+        copy = runs / run_id
+        shutil.copytree(run_dir, copy)
+        result = json.loads((copy / "run.json").read_text())
+        result["run_id"] = run_id
+        result["model"]["family"] = family
+        (copy / "run.json").write_text(json.dumps(result))
+        text = (copy / "journal.jsonl").read_text()
+        (copy / "journal.jsonl").write_text(text.replace(f'"{run_dir.name}"', f'"{run_id}"'))
+    history = Store(tmp_path / "history.duckdb")
+    one_by_one(history, [runs / older, runs / newer])  # each stored as it ended
+    rebuilt = Store(tmp_path / "rebuilt.duckdb")
+    assert [r.run_id for r in ingest_changed(rebuilt, runs)] == [older, newer]
+    for store in (history, rebuilt):
+        with store.reader() as con:
+            assert con.execute("SELECT DISTINCT family FROM model_sources").fetchall() == [("new-family",)]

@@ -16,6 +16,7 @@ from .claim import RunClaim, writer_alive, writer_pid
 from .errors import UsageError
 from .journal import JOURNAL_FILE, SPEC_FILE, journal_keys, read_result
 from .records import RunSpec, utcnow
+from .run_ids import RUN_ID_TIME_FORMAT
 
 
 @dataclass
@@ -88,7 +89,7 @@ def choose_run(runs_dir: Path, spec: RunSpec, *, resume: bool, fresh: bool) -> C
             f"--resume: no unfinished run of this spec ({spec_id}) in {runs_dir}; drop --resume to start a new run"
         )
     while True:
-        run_id = f"{spec_id}-{utcnow().strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(2)}"
+        run_id = f"{spec_id}-{utcnow().strftime(RUN_ID_TIME_FORMAT)}-{secrets.token_hex(2)}"
         try:
             claim = RunClaim.create(runs_dir / run_id, {SPEC_FILE: spec.model_dump_json(indent=2)})
             return ChosenRun(claim, run_id, runs_dir / run_id, False)

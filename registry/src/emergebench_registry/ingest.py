@@ -24,6 +24,7 @@ from emergebench import paths
 from emergebench.journal import JOURNAL_FILE, RESULT_FILE, SPEC_FILE, journal_keys, read_result, read_spec
 from emergebench.liveness import run_is_alive
 from emergebench.records import ModelInfo, RunResult, RunSpec
+from emergebench.run_ids import start_order
 
 from .schema import COLUMNS, DUCK_TYPES, RUN_TABLES, column_names, first_row
 from .store import Store
@@ -576,7 +577,7 @@ def changed_run_dirs(store: Store, runs_dir: Path | None = None) -> list[Path]:
     known = {row[0]: tuple(row[1:4]) for row in rows}
     running = {row[0] for row in rows if row[4] == "running"}
     changed = []
-    for path in sorted(candidates):
+    for path in sorted(candidates, key=lambda p: start_order(p.name)):  # as they were stored when each ended
         key = str(path.resolve())
         if known.get(key) != _stat(path) or (key in running and _writer_died(path)):
             changed.append(path)

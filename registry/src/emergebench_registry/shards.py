@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from emergebench.errors import UsageError
+from emergebench.run_ids import start_order
 
 from . import identifiers
 from .ingest import replace_runs
@@ -412,7 +413,7 @@ def bundle(shards: list[Shard]) -> tuple[list[RunBundle], dict[str, str]]:
             continue
         by_run[shard.run_id][shard.table] = shard
     bundles = []
-    for run_id, tables in sorted(by_run.items()):
+    for run_id, tables in sorted(by_run.items(), key=lambda item: start_order(item[0])):
         missing = [t for t in SHARD_TABLES if t not in tables]
         if missing:
             some = next(iter(tables.values())).label

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 import httpx2
 from emergebench.errors import UsageError
+from emergebench.run_ids import start_order
 from huggingface_hub import CommitOperationAdd, HfApi, hf_hub_download
 from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError, RevisionNotFoundError
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, stop_after_delay
@@ -369,7 +370,7 @@ def _pull_once(
         with store.writer() as con:
             # One run at a time: its shards are read (bounded), checked and applied, then dropped, so
             # a pull holds at most one run's data in memory whatever the repo holds.
-            for run_id, files in sorted(by_run.items()):
+            for run_id, files in sorted(by_run.items(), key=lambda item: start_order(item[0])):
                 if run_id in failed_runs:
                     continue
                 if _pull_run(con, repo, rev, store.path, files, report):
