@@ -121,21 +121,28 @@ def test_the_batch_is_refused_whole_and_each_folder_stored_alone(
     assert rows(batched) == rows(oracle)
 
 
+def copy_with_model(run_dir: Path, copy: Path, **model_facts: object) -> Path:
+    """A copy of a run folder as run ``copy.name`` (its journal lines too), its model described by ``model_facts``."""
+    shutil.copytree(run_dir, copy)
+    result = json.loads((copy / "run.json").read_text())
+    result["run_id"] = copy.name
+    result["model"].update(model_facts)
+    (copy / "run.json").write_text(json.dumps(result))
+    text = (copy / "journal.jsonl").read_text()
+    (copy / "journal.jsonl").write_text(text.replace(f'"{run_dir.name}"', f'"{copy.name}"'))
+    return copy
+
+
 def test_a_batch_keeps_the_model_facts_one_at_a_time_keeps(reg_run, reg_home: Path, tmp_path: Path) -> None:
     """Runs of one model that disagree on its metadata: stored together, the later run's known facts win,
     field by field, exactly as when each folder is stored in turn (a rebuild must not change a model's
     family or size). Hand-worked: family alpha, then unknown, then beta; size 7e9, then 1e9, then unknown."""
     run_dir = reg_home / "runs" / reg_run().run_id
     facts = [("alpha", 7_000_000_000), (None, 1_000_000_000), ("beta", None)]
-    folders = []
-    for i, (family, parameters) in enumerate(facts):
-        copy = bad_copy(run_dir, f"-m{i}")
-        result = json.loads((copy / "run.json").read_text())
-        result["model"].update(family=family, parameters=parameters)
-        (copy / "run.json").write_text(json.dumps(result))
-        text = (copy / "journal.jsonl").read_text()
-        (copy / "journal.jsonl").write_text(text.replace(f'"{run_dir.name}"', f'"{copy.name}"'))
-        folders.append(copy)
+    folders = [
+        copy_with_model(run_dir, run_dir.with_name(f"{run_dir.name}-m{i}"), family=family, parameters=parameters)
+        for i, (family, parameters) in enumerate(facts)
+    ]
     model_id = json.loads((run_dir / "run.json").read_text())["model"]["id"]
     query = "SELECT family, parameters FROM model_sources WHERE model_id = ? AND source = 'local'"
 
@@ -157,14 +164,7 @@ def test_a_rebuild_takes_runs_in_the_order_they_started(reg_run, reg_home: Path,
     runs = tmp_path / "runs"
     older, newer = "ffff000000000000-20261201T000000-0001", "0000000000000000-20261202T000000-0002"
     for run_id, family in ((older, "old-family"), (newer, "new-family")):
-        copy = runs / run_id
-        shutil.copytree(run_dir, copy)
-        result = json.loads((copy / "run.json").read_text())
-        result["run_id"] = run_id
-        result["model"]["family"] = family
-        (copy / "run.json").write_text(json.dumps(result))
-        text = (copy / "journal.jsonl").read_text()
-        (copy / "journal.jsonl").write_text(text.replace(f'"{run_dir.name}"', f'"{run_id}"'))
+        copy_with_model(run_dir, runs / run_id, family=family)
     history = Store(tmp_path / "history.duckdb")
     one_by_one(history, [runs / older, runs / newer])  # each stored as it ended
     rebuilt = Store(tmp_path / "rebuilt.duckdb")
